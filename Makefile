@@ -1,0 +1,41 @@
+# The two set-up commands: `make serve` and `make test` (each creates .venv and installs when needed).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INDEX ?= var/index
+SHARED ?= ../shared
+export FAHRAS_SHARED ?= $(SHARED)
+
+.PHONY: serve test lint index install browser bench clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(BIN)/.installed
+
+# Build the seed index only when there is none yet.
+index: install
+	@test -f $(INDEX)/CURRENT || $(BIN)/fahras reindex seeds --index $(INDEX)
+
+serve: index
+	FAHRAS_INDEX_DIR=$(INDEX) $(BIN)/gunicorn -c gunicorn.conf.py "web:create_app()"
+
+browser:
+	@scripts/ensure-chromium
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install browser lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/relevance.py
+	$(BIN)/python benchmarks/speed.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,18 @@
+"""gunicorn settings for `make serve` and the Docker image (override any of them on the command line)."""
+
+import multiprocessing
+
+bind = "127.0.0.1:8000"
+# Searches are CPU-bound pure Python: one sync worker per core, a few threads for slow clients.
+workers = max(2, multiprocessing.cpu_count())
+threads = 2
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 10
+# Recycle workers now and then so no cache or fragmentation grows without bound.
+max_requests = 20000
+max_requests_jitter = 2000
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
+wsgi_app = "web:create_app()"

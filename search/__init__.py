@@ -1,0 +1,33 @@
+"""Fahras's search engine: Arabic analysis, a Whoosh paragraph index, and the search entry point.
+
+Roles: ``analysis`` (tokenizer and filters over ``normalize`` and ``stem``), ``corpus`` (reading
+articles), ``indexing`` (building generations), ``store`` (the live generation), ``query`` (requests
+and the query language), ``facets``, ``snippets``, ``suggest``, and ``engine`` (one ``search`` call).
+Nothing here imports Flask; the web layer uses only the names below.
+"""
+
+from search.analysis import analyze, arabic_analyzer, normalize, stem
+from search.engine import SearchResult, get_article, index_health, search
+from search.errors import IndexUnavailable, NotFound, QueryError, SearchError
+from search.indexing import build_index
+from search.query import SearchRequest, parse_request
+from search.store import IndexHolder
+
+__all__ = [
+    "analyze",
+    "arabic_analyzer",
+    "normalize",
+    "stem",
+    "SearchResult",
+    "get_article",
+    "index_health",
+    "search",
+    "IndexUnavailable",
+    "NotFound",
+    "QueryError",
+    "SearchError",
+    "build_index",
+    "SearchRequest",
+    "parse_request",
+    "IndexHolder",
+]

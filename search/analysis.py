@@ -1,0 +1,150 @@
+"""Whoosh glue for Arabic: tokenizer pattern, normalize, stop and stem filters, analyzer factories.
+
+Filters edit ``token.text`` only, so ``startchar``/``endchar`` always index the original text and a
+snippet can mark the whole printed word, diacritics included. Per-word work (normalize, stem) is cached:
+news text repeats its words, so re-analysing a frequent word costs a dictionary look-up.
+Whoosh pickles analyzers into the index, so every class here stays at module level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from importlib import resources
+
+from whoosh.analysis import Filter, RegexTokenizer, StopFilter, Token
+
+from search.chars import ARABIC_WORD_CLASS, INNER_SEPARATORS, OTHER_WORD_CLASS
+from search.normalize import normalize
+from search.stem import stem
+
+__all__ = [
+    "normalize", "stem", "arabic_analyzer", "exact_analyzer", "STOPWORDS", "analyze", "analyze_word",
+    "exact_tokens",
+]
+
+#: An Arabic run, or a run of other letters and digits (543.7, 1,000, COVID19): a word glued across
+#: scripts is split there, so وTecno yields و + Tecno and و2023 yields و + 2023.
+TOKEN_PATTERN = re.compile(
+    rf"{ARABIC_WORD_CLASS}+|{OTHER_WORD_CLASS}+(?:{INNER_SEPARATORS}{OTHER_WORD_CLASS}+)*"
+)
+WORD_CACHE_SIZE = 500_000
+
+
+def load_stopwords() -> frozenset[str]:
+    """Read the stop list data file and normalize every entry."""
+    text = resources.files("search").joinpath("data/stopwords_ar.txt").read_text("utf-8")
+    words = (line.strip() for line in text.splitlines())
+    return frozenset(normalize(w) for w in words if w and not w.startswith("#"))
+
+
+STOPWORDS = load_stopwords()
+
+
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def _cached_normalize(word: str) -> str:
+    """Normalize one word, remembered."""
+    return normalize(word)
+
+
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def _cached_stem(word: str) -> str:
+    """Stem one normalized word, remembered."""
+    return stem(word)
+
+
+class NormalizeFilter(Filter):
+    """Normalize each token's text; drop tokens left empty (a lone mark or tatweel)."""
+
+    def __init__(self, cached: bool = True) -> None:
+        self.cached = cached
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        fn = _cached_normalize if self.cached else normalize
+        for t in tokens:
+            t.text = fn(t.text)
+            if t.text:
+                yield t
+
+
+class LightStemFilter(Filter):
+    """Replace each token's text with its light stem (Latin words and numbers pass unchanged)."""
+
+    is_morph = True
+
+    def __init__(self, cached: bool = True) -> None:
+        self.cached = cached
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        fn = _cached_stem if self.cached else stem
+        for t in tokens:
+            if not t.stopped:
+                t.text = fn(t.text)
+            yield t
+
+
+def _tokenizer() -> RegexTokenizer:
+    """Return the tokenizer shared by every Arabic analyzer."""
+    return RegexTokenizer(TOKEN_PATTERN)
+
+
+def arabic_analyzer(cached: bool = True):  # -> whoosh CompositeAnalyzer
+    """Return the search analyzer: tokenize, normalize, drop stopwords, light-stem."""
+    return (
+        _tokenizer()
+        | NormalizeFilter(cached)
+        | StopFilter(stoplist=STOPWORDS, minsize=1, renumber=False)
+        | LightStemFilter(cached)
+    )
+
+
+def exact_analyzer(cached: bool = True):  # -> whoosh CompositeAnalyzer
+    """Return the exact-match analyzer: tokenize and normalize only (stopwords kept for phrases)."""
+    return _tokenizer() | NormalizeFilter(cached)
+
+
+def analyze(text: str) -> list[dict[str, object]]:
+    """List the analyzer's view of each word: original, normalized, stem (None if a stopword), offsets.
+
+    >>> [t["stem"] for t in analyze("وَسَّعَتْ الصينيةُ")]
+    ['وسعت', 'صين']
+    """
+    rows: list[dict[str, object]] = []
+    for t in _tokenizer()(text, chars=True):
+        normalized = _cached_normalize(t.text)
+        if not normalized:
+            continue
+        stopword = normalized in STOPWORDS
+        rows.append(
+            {
+                "original": text[t.startchar : t.endchar],
+                "normalized": normalized,
+                "stem": None if stopword else _cached_stem(normalized),
+                "stopword": stopword,
+                "start": t.startchar,
+                "end": t.endchar,
+            }
+        )
+    return rows
+
+
+def exact_tokens(text: str) -> list[str]:
+    """Return the normalized words of a text, stopwords kept (what the exact field indexes).
+
+    >>> exact_tokens("وTecno في ٢٠٢٣")
+    ['و', 'tecno', 'في', '2023']
+    """
+    return [w for t in _tokenizer()(text) if (w := _cached_normalize(t.text))]
+
+
+def analyze_word(word: str) -> tuple[str, str | None]:
+    """Return a normalized word and its stem, or None for the stem of a stopword."""
+    norm = _cached_normalize(word)
+    return norm, (None if norm in STOPWORDS else _cached_stem(norm))

@@ -1,0 +1,116 @@
+"""The operator's commands: ``fahras reindex``, ``fahras search``, ``fahras analyze``.
+
+Thin click functions: validate arguments, call one library function, print a short report, and exit
+non-zero with a message (never a traceback) on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from search.analysis import analyze
+from search.engine import search as run_search
+from search.errors import SearchError
+from search.indexing import BuildSummary, build_index
+from search.query import parse_request
+from search.store import IndexHolder
+
+DEFAULT_INDEX = "var/index"
+DEFAULT_CORPUS = "seeds"
+MAX_PROBLEMS_SHOWN = 10
+
+
+def format_summary(summary: BuildSummary) -> str:
+    """Render a re-index summary on one screen."""
+    report = summary.report
+    dropped = ", ".join(f"{reason} {n}" for reason, n in sorted(report.dropped.items())) or "none"
+    notices = ", ".join(f"{what} {n}" for what, n in sorted(report.notices.items())) or "none"
+    lines = [
+        f"generation   {summary.generation}",
+        f"articles     {report.articles}",
+        f"paragraphs   {report.paragraphs}",
+        f"dropped      {sum(report.dropped.values())} lines ({dropped})",
+        f"notices      {notices}",
+        f"problems     {len(report.problems)}",
+        *[f"  - {p}" for p in report.problems[:MAX_PROBLEMS_SHOWN]],
+    ]
+    if len(report.problems) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"  ... and {len(report.problems) - MAX_PROBLEMS_SHOWN} more")
+    lines += [
+        f"seconds      {summary.seconds:.1f}",
+        f"paragraphs/s {summary.paragraphs_per_second:.0f}",
+        f"index size   {summary.size_bytes / 1e6:.1f} MB",
+    ]
+    return "\n".join(lines)
+
+
+def run_reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int) -> None:
+    """Re-index with a progress bar and print the summary; click-friendly errors."""
+    with tqdm(desc="indexing", unit=" articles", disable=None, file=sys.stderr) as bar:
+        try:
+            summary = build_index(paths or (DEFAULT_CORPUS,), index_dir, strict, bar.update, procs)
+        except SearchError as exc:
+            raise click.ClickException(f"{exc.message}; the live index is unchanged") from None
+        except OSError as exc:
+            raise click.ClickException(f"{exc}; the live index is unchanged") from None
+    click.echo(format_summary(summary))
+
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    envvar="FAHRAS_INDEX_DIR",
+    default=DEFAULT_INDEX,
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Index directory (env FAHRAS_INDEX_DIR).",
+)
+
+
+@click.group()
+def main() -> None:
+    """Fahras: Arabic full-text search over a paragraph index."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@index_option
+@click.option("--strict", is_flag=True, help="Fail if any input problem is reported.")
+@click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1), show_default=True,
+              help="Writer processes.")
+def reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int) -> None:
+    """Build a new index generation from PATHS (default: seeds/) and make it live."""
+    run_reindex(paths, index_dir, strict, procs)
+
+
+@main.command("search")
+@click.argument("query")
+@index_option
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+def search_command(query: str, index_dir: str, limit: int) -> None:
+    """Print the top results for QUERY: title, source, date, paragraph."""
+    try:
+        generation = IndexHolder(Path(index_dir)).get()
+        result = run_search(generation, parse_request({"q": query, "per_page": str(limit)}))
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{result.total} paragraphs ({result.took_ms} ms){' [relaxed to any word]' if result.relaxed else ''}")
+    if result.suggestion:
+        click.echo(f"did you mean: {result.suggestion}")
+    for rank, hit in enumerate(result.hits, 1):
+        click.echo(f"{rank:>2}. {hit['title']}  [{hit['source'] or '-'} {hit['date'] or '-'} ¶{hit['paragraph']}]")
+        click.echo(f"    {hit['text'][:200]}")
+
+
+@main.command("analyze")
+@click.argument("text")
+def analyze_command(text: str) -> None:
+    """Print each token of TEXT: original, normalized, stem."""
+    for token in analyze(text):
+        stem = token["stem"] if token["stem"] is not None else "(stopword)"
+        click.echo(f"{token['original']}\t{token['normalized']}\t{stem}\t{token['start']}-{token['end']}")

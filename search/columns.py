@@ -1,0 +1,81 @@
+"""Per-generation facet columns: value ids per document number, counted in bulk with numpy.
+
+A generation is never modified after it is built, so its document numbers are stable: the columns are
+computed once at build time, saved beside the index as ``columns.npz`` and loaded once per process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+COLUMNS_FILE = "columns.npz"
+UNKNOWN = -1
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Facet columns of one generation."""
+
+    source_ids: np.ndarray  # int32 per docnum, index into sources; UNKNOWN when empty
+    month_ids: np.ndarray  # int32 per docnum, index into months; UNKNOWN when no date
+    dates: np.ndarray  # int32 per docnum, YYYYMMDD; 0 when no date
+    sources: tuple[str, ...]  # sorted
+    months: tuple[str, ...]  # chronological, YYYY-MM
+
+    @property
+    def doc_count(self) -> int:
+        """Number of documents the columns cover."""
+        return len(self.dates)
+
+
+def date_number(value: str) -> int:
+    """Turn YYYY-MM-DD into an int YYYYMMDD (0 for an empty date).
+
+    >>> date_number("2024-10-14")
+    20241014
+    """
+    return int(value.replace("-", "")) if value else 0
+
+
+def _ids(values: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Map each value to the index of its sorted distinct value; empty values to UNKNOWN."""
+    vocabulary = tuple(sorted({v for v in values if v}))
+    position = {v: i for i, v in enumerate(vocabulary)}
+    return np.array([position.get(v, UNKNOWN) for v in values], dtype=np.int32), vocabulary
+
+
+def write_columns(reader, target: Path) -> int:
+    """Read every stored document once and save the facet columns; return the document count."""
+    size = reader.doc_count_all()
+    sources = [""] * size
+    dates = [""] * size
+    for docnum, stored in reader.iter_docs():
+        sources[docnum] = stored.get("source", "")
+        dates[docnum] = stored.get("date", "")
+    source_ids, source_names = _ids(sources)
+    month_ids, month_names = _ids([d[:7] for d in dates])
+    np.savez(
+        target / COLUMNS_FILE,
+        source_ids=source_ids,
+        month_ids=month_ids,
+        dates=np.array([date_number(d) for d in dates], dtype=np.int32),
+        vocabularies=np.array(json.dumps([source_names, month_names], ensure_ascii=False)),
+    )
+    return size
+
+
+def load_columns(target: Path) -> Columns:
+    """Load a generation's facet columns."""
+    with np.load(target / COLUMNS_FILE) as data:
+        sources, months = json.loads(str(data["vocabularies"]))
+        return Columns(
+            source_ids=data["source_ids"],
+            month_ids=data["month_ids"],
+            dates=data["dates"],
+            sources=tuple(sources),
+            months=tuple(months),
+        )

@@ -1,0 +1,136 @@
+"""Snippets: about SNIPPET_CHARS of the original paragraph around its best cluster of matches.
+
+Composed from Whoosh's highlighting parts: a fragmenter proposing windows cut at word boundaries, a
+scorer preferring windows with more distinct query words, and an HTML formatter whose only override is
+``format_token``: each matched word is wrapped whole, diacritics included, in ``<mark>``; all the
+rest is HTML-escaped. Formatters keep state, so one is made per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from html import escape
+
+from whoosh import highlight
+
+from search.analysis import TOKEN_PATTERN, analyze_word
+
+SNIPPET_CHARS = 240
+ELLIPSIS = "…"
+
+
+class MarkFormatter(highlight.HtmlFormatter):
+    """Wrap each matched token's original text in <mark>, escaping it."""
+
+    def format_token(self, text: str, token, replace: bool = False) -> str:
+        """Return one matched word, whole and escaped, inside <mark>."""
+        return f"<mark>{self._text(text[token.startchar:token.endchar])}</mark>"
+
+
+class _Match:
+    """A matched word: its offsets in the original text and the key it matched on."""
+
+    __slots__ = ("startchar", "endchar", "text")
+
+    def __init__(self, startchar: int, endchar: int, text: str) -> None:
+        self.startchar, self.endchar, self.text = startchar, endchar, text
+
+
+class WindowFragmenter(highlight.Fragmenter):
+    """Propose one window of at most ``maxchars`` per starting match, snapped to word boundaries."""
+
+    def __init__(self, maxchars: int = SNIPPET_CHARS) -> None:
+        self.maxchars = maxchars
+
+    def fragment_matches(
+        self, text: str, matches: list[_Match], words: list[tuple[int, int]]
+    ) -> Iterator[highlight.Fragment]:
+        """Yield candidate fragments; ``words`` holds every word's (start, end)."""
+        if not matches:
+            yield self._window(text, [], 0, words)
+            return
+        for i, first in enumerate(matches):
+            inside = [m for m in matches[i:] if m.endchar - first.startchar <= self.maxchars] or [first]
+            yield self._window(text, inside, first.startchar, words)
+
+    def _window(
+        self, text: str, inside: list[_Match], start: int, words: list[tuple[int, int]]
+    ) -> highlight.Fragment:
+        """Centre the matches in a window of maxchars and snap both ends to whole words."""
+        if inside:
+            span_end = inside[-1].endchar
+            slack = max(0, self.maxchars - (span_end - start))
+            start = max(0, start - slack // 3)
+        end = min(len(text), start + self.maxchars)
+        if inside:
+            end = max(end, inside[-1].endchar)
+        # Snap: start at the first word starting at or after `start` (not before a match),
+        # end at the last word ending at or before `end`.
+        starts = [s for s, _ in words if s >= start]
+        ends = [e for _, e in words if e <= end]
+        first_start = min(starts) if starts else start
+        if inside:
+            first_start = min(first_start, inside[0].startchar)
+        last_end = max(ends) if ends else end
+        if inside:
+            last_end = max(last_end, inside[-1].endchar)
+        if first_start <= (words[0][0] if words else 0):
+            first_start = 0
+        if last_end >= (words[-1][1] if words else len(text)):
+            last_end = len(text)
+        return highlight.Fragment(text, inside, first_start, last_end)
+
+
+class DistinctTermsScorer(highlight.FragmentScorer):
+    """Score a fragment by its distinct matched words first, then by its number of matches."""
+
+    def __call__(self, fragment: highlight.Fragment) -> float:
+        return len(fragment.matched_terms) * 100 + len(fragment.matches)
+
+
+def find_matches(
+    text: str, stems: set[str], exact_words: set[str], prefixes: set[str]
+) -> tuple[list[_Match], list[tuple[int, int]]]:
+    """Return the matched words of a text and every word's offsets."""
+    matches: list[_Match] = []
+    words: list[tuple[int, int]] = []
+    for m in TOKEN_PATTERN.finditer(text):
+        start, end = m.span()
+        norm, stem = analyze_word(m.group())
+        if not norm:
+            continue
+        words.append((start, end))
+        if norm in exact_words:
+            matches.append(_Match(start, end, norm))
+        elif stem is not None and stem in stems:
+            matches.append(_Match(start, end, stem))
+        elif prefixes and any(norm.startswith(p) for p in prefixes):
+            matches.append(_Match(start, end, norm))
+    return matches, words
+
+
+def make_snippet(
+    text: str,
+    stems: set[str] = frozenset(),
+    exact_words: set[str] = frozenset(),
+    prefixes: set[str] = frozenset(),
+    maxchars: int = SNIPPET_CHARS,
+) -> str:
+    """Return an HTML snippet of ``text`` with matched words in <mark> and "…" where it was cut.
+
+    >>> make_snippet("وسّعت موسكو وبكين علاقاتهما", stems={"موسكو"})
+    'وسّعت <mark>موسكو</mark> وبكين علاقاتهما'
+    """
+    matches, words = find_matches(text, stems, exact_words, prefixes)
+    fragmenter = WindowFragmenter(maxchars)
+    scorer = DistinctTermsScorer()
+    best = max(fragmenter.fragment_matches(text, matches, words), key=scorer)
+    body = MarkFormatter().format_fragment(best)
+    head = ELLIPSIS if best.startchar > 0 else ""
+    tail = ELLIPSIS if best.endchar < len(text.rstrip()) else ""
+    return head + body.strip() + tail
+
+
+def plain_snippet(text: str, maxchars: int = SNIPPET_CHARS) -> str:
+    """Return the escaped opening of a text, cut at a word boundary."""
+    return make_snippet(text, maxchars=maxchars) if len(text) > maxchars else escape(text, quote=False)

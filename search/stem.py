@@ -1,0 +1,78 @@
+"""Light Arabic stemmer: Lucene's ArabicStemmer rules plus the pronoun suffixes it misses.
+
+Works on one already-normalized word; it imports nothing from Whoosh. Prefix and suffix tables are
+data, tried in order, each with the length condition that keeps a root from being eaten.
+"""
+
+from __future__ import annotations
+
+from pyarabic import araby
+
+#: Lucene's prefixes, in its order; only the first that fits is removed.
+#: ال وال بال كال فال لل و
+PREFIXES: tuple[str, ...] = ("ال", "وال", "بال", "كال", "فال", "لل", "و")
+#: Lucene's suffixes, in its order; each is tried once, so ساهدهات -> ساهده -> ساهد.
+#: ها ان ات ون ين يه ية ه ة ي (ة kept so the stemmer also accepts unnormalized words).
+SUFFIXES: tuple[str, ...] = ("ها", "ان", "ات", "ون", "ين", "يه", "ية", "ه", "ة", "ي")
+#: Attached pronouns Lucene leaves on (هما هم هن كما كم كن نا), tried before SUFFIXES, and only
+#: where at least MIN_PRONOUN_STEM letters remain: محادثاتهما -> محادثات -> محادث, but مهم, فهم stay.
+PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم", "كن", "نا")
+MIN_PRONOUN_STEM = 3
+
+
+def _is_arabic_word(word: str) -> bool:
+    """Return True when the word starts with an Arabic letter (Latin and numbers are not stemmed)."""
+    return bool(word) and araby.is_arabicrange(word[0])
+
+
+def strip_prefix(word: str) -> str:
+    """Remove the first Lucene prefix that leaves enough letters.
+
+    >>> strip_prefix("والحسن")
+    'حسن'
+    """
+    for prefix in PREFIXES:
+        # Lucene: و needs a word of 4+ letters; the others leave at least 2.
+        minimum = 4 if len(prefix) == 1 else len(prefix) + 2
+        if len(word) >= minimum and word.startswith(prefix):
+            return word[len(prefix):]
+    return word
+
+
+def strip_suffixes(word: str, pronouns: bool = True) -> str:
+    """Remove attached pronouns, then each Lucene suffix in turn, keeping 2+ letters.
+
+    >>> strip_suffixes("محادثاتهما")
+    'محادث'
+    """
+    if pronouns:
+        for suffix in PRONOUN_SUFFIXES:
+            if len(word) >= len(suffix) + MIN_PRONOUN_STEM and word.endswith(suffix):
+                word = word[: -len(suffix)]
+                break
+    for suffix in SUFFIXES:
+        if len(word) >= len(suffix) + 2 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+    return word
+
+
+def lucene_stem(word: str) -> str:
+    """Stem exactly as Lucene's ArabicStemmer does (the conformance baseline).
+
+    >>> lucene_stem("وساهدون")
+    'ساهد'
+    """
+    if not _is_arabic_word(word):
+        return word
+    return strip_suffixes(strip_prefix(word), pronouns=False)
+
+
+def stem(word: str) -> str:
+    """Stem one normalized Arabic word; Latin words and numbers are returned unchanged.
+
+    >>> stem("والصينية")
+    'صين'
+    """
+    if not _is_arabic_word(word):
+        return word
+    return strip_suffixes(strip_prefix(word))

@@ -1,0 +1,115 @@
+"""The live index as readers see it: the current generation, opened once per process, swapped when
+CURRENT changes, so web workers pick up a new generation without a restart."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import IndexError as WhooshIndexError
+
+from search.columns import Columns, load_columns
+from search.errors import IndexUnavailable
+from search.indexing import CURRENT, META, current_generation, generations_dir, is_complete
+from search.schema import SCHEMA_VERSION
+
+log = logging.getLogger("fahras")
+
+
+@dataclass
+class Generation:
+    """One opened, immutable index generation with its facet columns and metadata."""
+
+    name: str
+    path: Path
+    index: whoosh_index.Index
+    columns: Columns
+    meta: dict
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    vocabulary: dict | None = field(default=None, repr=False)
+
+    def searcher(self):  # -> whoosh Searcher
+        """Return this thread's searcher (opened once; generations never change on disk)."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._local.searcher = self.index.searcher()
+        return searcher
+
+    def close(self) -> None:
+        """Close this thread's searcher (others close when collected)."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+
+
+def open_generation(index_dir: Path, name: str) -> Generation:
+    """Open a complete generation, checking it is whole and of this schema version."""
+    path = generations_dir(index_dir) / name
+    if not is_complete(path):
+        raise IndexUnavailable(f"generation {name} is incomplete or missing")
+    try:
+        meta = json.loads((path / META).read_text("utf-8"))
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise IndexUnavailable(
+                f"generation {name} was built by schema version {meta.get('schema_version')}, "
+                f"this version reads {SCHEMA_VERSION}: run `fahras reindex`"
+            )
+        index = whoosh_index.open_dir(str(path))
+        columns = load_columns(path)
+        if columns.doc_count != index.doc_count_all():
+            raise IndexUnavailable(f"generation {name} is inconsistent: columns do not match the index")
+    except IndexUnavailable:
+        raise
+    except (OSError, ValueError, KeyError, EOFError, WhooshIndexError) as exc:
+        raise IndexUnavailable(f"generation {name} cannot be opened ({type(exc).__name__}: {exc})") from exc
+    return Generation(name, path, index, columns, meta)
+
+
+class IndexHolder:
+    """Hands out the live generation; re-reads CURRENT (one small file) at most every check."""
+
+    def __init__(self, index_dir: str | Path) -> None:
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        self._generation: Generation | None = None
+        self._stamp: tuple[int, int] | None = None
+
+    def _current_stamp(self) -> tuple[int, int] | None:
+        """Return CURRENT's (inode, mtime) so a replaced pointer is noticed cheaply."""
+        try:
+            st = os.stat(self.index_dir / CURRENT)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def get(self) -> Generation:
+        """Return the live generation, opening a new one if CURRENT moved; IndexUnavailable if none."""
+        stamp = self._current_stamp()
+        generation = self._generation
+        if generation is not None and stamp == self._stamp:
+            return generation
+        with self._lock:
+            if self._generation is not None and stamp == self._stamp:
+                return self._generation
+            name = current_generation(self.index_dir)
+            if name is None:
+                raise IndexUnavailable(
+                    f"no index in {self.index_dir} yet: run `fahras reindex --index {self.index_dir}`"
+                )
+            if self._generation is not None and self._generation.name == name:
+                self._stamp = stamp
+                return self._generation
+            try:
+                opened = open_generation(self.index_dir, name)
+            except IndexUnavailable as exc:
+                log.error("index unavailable: %s; run `fahras reindex --index %s`", exc.message, self.index_dir)
+                raise
+            log.info("serving index generation %s (%s paragraphs)", name, opened.columns.doc_count)
+            self._generation, self._stamp = opened, stamp
+            return opened

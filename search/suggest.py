@@ -1,0 +1,79 @@
+"""Did-you-mean: the closest query built from the index's own vocabulary.
+
+Each generation saves the words of its exact field that occur in at least MIN_DF paragraphs, with
+their document frequency; a misspelled word is replaced by the nearest such word (Levenshtein distance,
+rapidfuzz), the most frequent among equals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from search.analysis import analyze_word
+
+VOCABULARY_FILE = "vocabulary.tsv"
+MIN_DF = 2
+
+
+def write_vocabulary(reader, target: Path) -> int:
+    """Save the exact field's words with document frequency >= MIN_DF; return how many."""
+    rows = []
+    for term, info in reader.iter_field("exact"):
+        df = info.doc_frequency()
+        if df >= MIN_DF:
+            rows.append(f"{term.decode('utf-8')}\t{df}")
+    (target / VOCABULARY_FILE).write_text("\n".join(rows), "utf-8")
+    return len(rows)
+
+
+def load_vocabulary(target: Path) -> tuple[list[str], np.ndarray]:
+    """Load a generation's vocabulary as (words, document frequencies)."""
+    words, dfs = [], []
+    path = target / VOCABULARY_FILE
+    if path.exists():
+        for line in path.read_text("utf-8").splitlines():
+            word, _, df = line.partition("\t")
+            words.append(word)
+            dfs.append(int(df))
+    return words, np.array(dfs, dtype=np.int64)
+
+
+def max_distance(word: str) -> int:
+    """Allow one edit in short words, two in longer ones."""
+    return 1 if len(word) <= 4 else 2
+
+
+def closest_word(word: str, words: list[str], dfs: np.ndarray) -> str | None:
+    """Return the nearest vocabulary word (fewest edits, then most frequent), or None."""
+    if not words:
+        return None
+    limit = max_distance(word)
+    found = process.extract(word, words, scorer=Levenshtein.distance, score_cutoff=limit, limit=50)
+    if not found:
+        return None
+    best = min(found, key=lambda item: (item[1], -dfs[item[2]]))
+    return best[0] if best[0] != word else None
+
+
+def suggest(generation, q: str, words: list[str]) -> str | None:
+    """Return ``q`` with each unknown word replaced by its closest indexed word, or None."""
+    if generation.vocabulary is None:
+        generation.vocabulary = load_vocabulary(generation.path)
+    vocab_words, dfs = generation.vocabulary
+    searcher = generation.searcher()
+    changed = False
+    pieces = []
+    for piece in q.split():
+        core = piece.strip('"-*')
+        norm, _ = analyze_word(core) if core else ("", None)
+        if norm and norm in words and searcher.doc_frequency("exact", norm) == 0:
+            better = closest_word(norm, vocab_words, dfs)
+            if better:
+                piece = piece.replace(core, better)
+                changed = True
+        pieces.append(piece)
+    return " ".join(pieces) if changed else None

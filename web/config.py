@@ -1,0 +1,16 @@
+"""Settings: defaults here, then FAHRAS_* environment variables, then a test mapping (create_app)."""
+
+from __future__ import annotations
+
+DEFAULTS: dict[str, object] = {
+    # Folder holding index generations and the CURRENT pointer (FAHRAS_INDEX_DIR).
+    "INDEX_DIR": "var/index",
+    # Folder of the shared research material, used only by tests and benchmarks (FAHRAS_SHARED).
+    "SHARED": "../shared",
+    # Results per page when the request does not say (the API accepts 1..100).
+    "PER_PAGE": 10,
+    # Number of answered searches kept in each worker's cache (0 turns the cache off).
+    "CACHE_SIZE": 512,
+    # Never serve JSON with ensure_ascii: Arabic stays readable.
+    "JSON_AS_ASCII": False,
+}
