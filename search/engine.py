@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from whoosh.idsets import DocIdSet
@@ -19,6 +20,7 @@ from search.query import QueryPlan, SearchRequest, build_query
 from search.snippets import make_snippet, plain_snippet
 from search.store import Generation
 from search.suggest import suggest
+from search.variants import expand_variants
 
 #: Below this many results a did-you-mean suggestion is looked for.
 SUGGEST_BELOW = 3
@@ -130,7 +132,7 @@ def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPl
 
 def _run(generation: Generation, request: SearchRequest) -> tuple[QueryPlan, np.ndarray, np.ndarray, dict]:
     """Match, filter: return the plan, the query mask, the final mask and the filter masks."""
-    plan = build_query(request)
+    plan = build_query(request, expand=partial(expand_variants, generation))
     matched = _matched_mask(generation, plan)
     masks = filter_masks(generation.columns, request)
     final = matched.copy()
