@@ -9,7 +9,7 @@ Whoosh pickles analyzers into the index, so every class here stays at module lev
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 
@@ -17,11 +17,11 @@ from whoosh.analysis import Filter, RegexTokenizer, StopFilter, Token
 
 from search.chars import ARABIC_WORD_CLASS, INNER_SEPARATORS, OTHER_WORD_CLASS
 from search.normalize import normalize
-from search.stem import stem
+from search.stem import lucene_stem, stem
 
 __all__ = [
     "normalize", "stem", "arabic_analyzer", "exact_analyzer", "STOPWORDS", "analyze", "analyze_word",
-    "exact_tokens",
+    "exact_tokens", "lucene_analyzer",
 ]
 
 #: An Arabic run, or a run of other letters and digits (543.7, 1,000, COVID19): a word glued across
@@ -90,6 +90,21 @@ class LightStemFilter(Filter):
             yield t
 
 
+class LuceneStemFilter(Filter):
+    """Replace each token's text with Lucene's ArabicStemmer output (the conformance baseline)."""
+
+    is_morph = True
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if not t.stopped:
+                t.text = lucene_stem(t.text)
+            yield t
+
+
 def _tokenizer() -> RegexTokenizer:
     """Return the tokenizer shared by every Arabic analyzer."""
     return RegexTokenizer(TOKEN_PATTERN)
@@ -102,6 +117,17 @@ def arabic_analyzer(cached: bool = True):  # -> whoosh CompositeAnalyzer
         | NormalizeFilter(cached)
         | StopFilter(stoplist=STOPWORDS, minsize=1, renumber=False)
         | LightStemFilter(cached)
+    )
+
+
+def lucene_analyzer(stoplist: Iterable[str]):  # -> whoosh CompositeAnalyzer
+    """Return Lucene's ArabicAnalyzer rules on our tokenizer: normalize, drop ``stoplist``, Lucene stem."""
+    stops = frozenset(w for word in stoplist if (w := normalize(word)))
+    return (
+        _tokenizer()
+        | NormalizeFilter()
+        | StopFilter(stoplist=stops, minsize=1, renumber=False)
+        | LuceneStemFilter()
     )
 
 
