@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from search.cli import run_reindex
 
 
 @click.command("reindex")
+@with_appcontext
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--strict", is_flag=True, help="Fail if any input problem is reported.")
 @click.option("--procs", type=click.IntRange(1, 16), default=2, show_default=True, help="Writer processes.")
