@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from search.query import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_SOURCES, MODES, SORTS
 
+#: Limits of the routes in web/views.py, which imports them from here.
+ARTICLE_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,120}$"
+MAX_ANALYZE_CHARS = 5000
+
 
 def _param(name: str, schema: dict, description: str, explode: bool = False) -> dict:
     """One query parameter."""
@@ -18,28 +22,35 @@ _NULLABLE_STRING = {"type": "string", "nullable": True}
 _ERROR = {
     "type": "object",
     "required": ["error"],
+    "additionalProperties": False,
     "properties": {
         "error": {
             "type": "object",
             "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string", "description": "stable, e.g. invalid_parameter, index_unavailable"},
+                "message": {"type": "string", "description": "for people"},
+            },
         }
     },
 }
 _BUCKET = {
     "type": "object",
-    "required": ["value", "count", "selected"],
+    "required": ["value", "count", "selected", "toggle_url"],
+    "additionalProperties": False,
     "properties": {
-        "value": {"type": "string"},
-        "count": {"type": "integer", "minimum": 0},
+        "value": {"type": "string", "description": "a source name, or a month as YYYY-MM"},
+        "count": {"type": "integer", "minimum": 0, "description": "matches under the query and the OTHER filters"},
         "selected": {"type": "boolean"},
-        "toggle_url": {"type": "string"},
-        "bar": {"type": "integer"},
+        "toggle_url": {"type": "string", "description": "this search with the bucket toggled"},
+        "bar": {"type": "integer", "minimum": 0, "maximum": 10, "description": "months: bar height 0-10"},
     },
 }
 _HIT = {
     "type": "object",
     "required": ["id", "article_id", "title", "source", "date", "paragraph", "text", "snippet", "score"],
+    "additionalProperties": False,
     "properties": {
         "id": {"type": "string"},
         "article_id": {"type": "string"},
@@ -50,16 +61,47 @@ _HIT = {
         "url": _NULLABLE_STRING,
         "text": {"type": "string"},
         "snippet": {"type": "string", "description": "HTML: escaped text, matched words in <mark>"},
-        "score": {"type": "number", "nullable": True},
+        "score": {"type": "number", "nullable": True, "description": "BM25F; null when sorted by date"},
+    },
+}
+_QUERY = {
+    "type": "object",
+    "description": "the parameters as understood",
+    "required": ["q", "source", "date_from", "date_to", "sort", "mode", "exact", "page", "per_page"],
+    "additionalProperties": False,
+    "properties": {
+        "q": {"type": "string"},
+        "source": {"type": "array", "items": {"type": "string"}},
+        "date_from": {**_DATE, "nullable": True},
+        "date_to": {**_DATE, "nullable": True},
+        "sort": {"type": "string", "enum": list(SORTS), "description": "the sort in force"},
+        "mode": {"type": "string", "enum": list(MODES)},
+        "exact": {"type": "boolean"},
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+    },
+}
+_URL = {"type": "string", "nullable": True}
+_LINKS = {
+    "type": "object",
+    "required": ["html", "json", "prev", "next", "suggestion"],
+    "additionalProperties": False,
+    "properties": {
+        "html": {"type": "string", "description": "the search page showing these results"},
+        "json": {"type": "string", "description": "this answer"},
+        "prev": _URL,
+        "next": _URL,
+        "suggestion": {**_URL, "description": "the search for the suggested query"},
     },
 }
 _SEARCH = {
     "type": "object",
+    "additionalProperties": False,
     "required": [
         "query", "total", "page", "per_page", "pages", "took_ms", "relaxed", "suggestion", "results", "facets"
     ],
     "properties": {
-        "query": {"type": "object"},
+        "query": _QUERY,
         "total": {"type": "integer", "minimum": 0},
         "page": {"type": "integer", "minimum": 1},
         "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
@@ -67,24 +109,24 @@ _SEARCH = {
         "took_ms": {"type": "number"},
         "relaxed": {"type": "boolean", "description": "true when no paragraph had all words and any-word was used"},
         "suggestion": _NULLABLE_STRING,
-        "generation": {"type": "string"},
-        "partial": {"type": "boolean"},
-        "cached": {"type": "boolean"},
+        "generation": {"type": "string", "description": "the index generation that answered"},
         "results": {"type": "array", "items": _HIT},
         "facets": {
             "type": "object",
             "required": ["source", "date"],
+            "additionalProperties": False,
             "properties": {
                 "source": {"type": "array", "items": _BUCKET},
                 "date": {"type": "array", "items": _BUCKET},
             },
         },
-        "links": {"type": "object"},
+        "links": _LINKS,
     },
 }
 _ARTICLE = {
     "type": "object",
-    "required": ["id", "title", "source", "date", "paragraphs"],
+    "required": ["id", "title", "source", "date", "url", "paragraphs"],
+    "additionalProperties": False,
     "properties": {
         "id": {"type": "string"},
         "title": {"type": "string"},
@@ -96,6 +138,7 @@ _ARTICLE = {
             "items": {
                 "type": "object",
                 "required": ["id", "paragraph", "text"],
+                "additionalProperties": False,
                 "properties": {
                     "id": {"type": "string"},
                     "paragraph": {"type": "integer"},
@@ -108,6 +151,7 @@ _ARTICLE = {
 _TOKEN = {
     "type": "object",
     "required": ["original", "normalized", "stem", "stopword", "start", "end"],
+    "additionalProperties": False,
     "properties": {
         "original": {"type": "string"},
         "normalized": {"type": "string"},
@@ -119,9 +163,10 @@ _TOKEN = {
 }
 _HEALTH = {
     "type": "object",
-    "required": ["status", "generation", "paragraphs"],
+    "required": ["status", "generation", "built_at", "paragraphs", "articles", "sources"],
+    "additionalProperties": False,
     "properties": {
-        "status": {"type": "string"},
+        "status": {"type": "string", "enum": ["ok"]},
         "generation": {"type": "string"},
         "built_at": _NULLABLE_STRING,
         "paragraphs": {"type": "integer"},
@@ -129,6 +174,15 @@ _HEALTH = {
         "sources": {"type": "integer"},
     },
 }
+
+
+_ANALYSIS = {
+    "type": "object",
+    "required": ["text", "tokens"],
+    "additionalProperties": False,
+    "properties": {"text": {"type": "string"}, "tokens": {"type": "array", "items": _TOKEN}},
+}
+_OPENAPI = {"type": "object", "required": ["openapi", "info", "paths"], "properties": {"openapi": {"type": "string"}}}
 
 
 def _json(schema: dict, description: str) -> dict:
@@ -153,7 +207,7 @@ def openapi_document(server: str = "") -> dict:
         _param("date_to", _DATE, "last day, inclusive"),
         _param("sort", {"type": "string", "enum": list(SORTS)}, "default: relevance with words, newest without"),
         _param("mode", {"type": "string", "enum": list(MODES)}, "all words (default) or any word"),
-        _param("exact", {"type": "string", "enum": ["0", "1"]}, "1: no stemming"),
+        _param("exact", {"type": "string", "enum": ["0", "1", "true", "false"]}, "1 (or true): no stemming"),
         _param("page", {"type": "integer", "minimum": 1}, "page number; page x per_page <= 10000"),
         _param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "results per page"),
     ]
@@ -169,16 +223,16 @@ def openapi_document(server: str = "") -> dict:
             "/api/articles/{article_id}": {"get": {
                 "operationId": "article", "summary": "An article with all its paragraphs",
                 "parameters": [{"name": "article_id", "in": "path", "required": True,
-                                "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,120}$"}}],
+                                "schema": {"type": "string", "pattern": ARTICLE_ID_PATTERN}}],
                 "responses": {"200": _json(_ARTICLE, "the article"), "404": _json(_ERROR, "no such article"),
                               **_ERRORS}}},
             "/api/analyze": {"get": {
                 "operationId": "analyze", "summary": "The analyzer's tokens for a text",
-                "parameters": [_param("text", {"type": "string", "maxLength": 5000}, "text to analyze")],
-                "responses": {"200": _json({"type": "object", "required": ["text", "tokens"], "properties": {
-                    "text": {"type": "string"}, "tokens": {"type": "array", "items": _TOKEN}}}, "tokens"),
-                    "400": _ERRORS["400"]}}},
+                "parameters": [_param("text", {"type": "string", "maxLength": MAX_ANALYZE_CHARS}, "text to analyze")],
+                "responses": {"200": _json(_ANALYSIS, "tokens"), "400": _ERRORS["400"]}}},
             "/healthz": {"get": {"operationId": "health", "summary": "Live index generation",
                                  "responses": {"200": _json(_HEALTH, "serving"), "503": _ERRORS["503"]}}},
+            "/api/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",
+                                          "responses": {"200": _json(_OPENAPI, "the OpenAPI 3.0 document")}}},
         },
     }

@@ -10,12 +10,11 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from werkzeug.datastructures import MultiDict
 
 from search import IndexHolder, QueryError, analyze, get_article, index_health, parse_request, search
-from web.openapi import openapi_document
+from web.openapi import ARTICLE_ID_PATTERN, MAX_ANALYZE_CHARS, openapi_document
 
 bp = Blueprint("fahras", __name__)
 
-ARTICLE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,120}$")
-MAX_ANALYZE_CHARS = 5000
+ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
 BAR_STEPS = 10
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -132,7 +131,7 @@ def api_search() -> Response:
 
 def _article(article_id: str) -> dict[str, object]:
     """Validate an article id and fetch the article."""
-    if not ARTICLE_ID.match(article_id):
+    if not ARTICLE_ID.fullmatch(article_id):
         raise QueryError("article ids are 1-120 letters, digits, '_', '.' or '-'", "invalid_article_id")
     return get_article(_holder().get(), article_id)
 
