@@ -1,0 +1,152 @@
+"""The real server: gunicorn with gunicorn.conf.py over a seed index built in tmp, queried over HTTP, and its
+workers picking up a new index generation without a restart."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from search.indexing import build_index
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+STARTUP_LIMIT = 60.0  # seconds to wait for the server, so a broken start fails instead of hanging
+NEW_ARTICLE = "بدأ معرض الزعفران السنوي في مدينة تبريز اليوم، وشارك فيه مزارعون من عشرين قرية.\n"
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A running gunicorn: its base URL and log, and a way to fail with the log shown."""
+
+    def __init__(self, process: subprocess.Popen, url: str, log: Path) -> None:
+        self.process, self.url, self.log = process, url, log
+
+    def get(self, path: str, **params: object) -> requests.Response:
+        """GET a path on the server (a fresh connection each time, so requests spread over workers)."""
+        with requests.Session() as session:
+            return session.get(self.url + path, params=params, timeout=30)
+
+    def log_text(self) -> str:
+        """The server's output so far."""
+        return self.log.read_text("utf-8", errors="replace")
+
+
+def start_gunicorn(index_dir: Path, log: Path) -> Server:
+    """Start gunicorn -c gunicorn.conf.py on a free port and wait until /healthz answers."""
+    if not GUNICORN.exists():
+        pytest.fail(f"gunicorn is not installed beside {sys.executable}: run `make install`")
+    port = free_port()
+    env = {**os.environ, "FAHRAS_INDEX_DIR": str(index_dir)}
+    command = [str(GUNICORN), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "web:create_app()"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + STARTUP_LIMIT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {process.returncode}:\n{server.log_text()}")
+        try:
+            if server.get("/healthz").status_code == 200:
+                return server
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    stop(server)
+    pytest.fail(f"gunicorn did not answer /healthz within {STARTUP_LIMIT:.0f}s:\n{server.log_text()}")
+
+
+def stop(server: Server) -> None:
+    """Stop gunicorn gracefully (SIGTERM), then by force if it lingers."""
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    """A fresh seed index in tmp, which this test may re-index."""
+    path = tmp_path / "index"
+    build_index([SEEDS], path)
+    return path
+
+
+@pytest.fixture
+def server(index_dir: Path, tmp_path: Path) -> Iterator[Server]:
+    """gunicorn serving the tmp index; always terminated."""
+    running = start_gunicorn(index_dir, tmp_path / "gunicorn.log")
+    try:
+        yield running
+    finally:
+        stop(running)
+
+
+def test_gunicorn_serves_search_page_and_health(server: Server) -> None:
+    """Over HTTP: the JSON search, the Arabic page with marks and its Link, the article, health."""
+    health = server.get("/healthz")
+    assert (200, "ok", 63) == (health.status_code, health.json()["status"], health.json()["paragraphs"])
+
+    api = server.get("/api/search", q="بيلوسوف", per_page=10)
+    assert (200, "application/json") == (api.status_code, api.headers["Content-Type"])
+    assert 6 == api.json()["total"]
+    assert all("<mark>بيلوسوف</mark>" in hit["snippet"] for hit in api.json()["results"])
+
+    page = server.get("/", q="بيلوسوف")
+    assert (200, "text/html; charset=utf-8") == (page.status_code, page.headers["Content-Type"])
+    assert '<html lang="ar" dir="rtl">' in page.text and "<mark>بيلوسوف</mark>" in page.text
+    assert page.headers["Link"].endswith('; rel="alternate"; type="application/json"')
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+
+    article = server.get("/articles/003_556d3c13a662a267")
+    assert 200 == article.status_code and 'id="p10"' in article.text
+    assert (400, "invalid_parameter") == (
+        server.get("/api/search", page=-1).status_code, server.get("/api/search", page=-1).json()["error"]["code"]
+    )
+    assert server.process.poll() is None
+
+
+def test_workers_pick_up_a_new_generation_without_restart(server: Server, index_dir: Path, tmp_path: Path) -> None:
+    """Re-index a changed corpus into the same folder: every worker soon serves the new generation."""
+    before = server.get("/healthz").json()["generation"]
+    assert 0 == server.get("/api/search", q="الزعفران").json()["total"]
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "005_saffron.txt").write_text(NEW_ARTICLE, "utf-8")
+    with (corpus / "metadata.tsv").open("a", encoding="utf-8") as meta:
+        meta.write("005_saffron.txt\tاختبار\t2025-01-20\n")
+    summary = build_index([corpus], index_dir)
+    assert summary.generation != before
+
+    # Poll until a run of answers (fresh connections, spread over the workers) all report the new generation.
+    in_a_row, deadline = 0, time.monotonic() + STARTUP_LIMIT
+    while in_a_row < 20:
+        assert time.monotonic() < deadline, f"workers still serve {before}:\n{server.log_text()[-3000:]}"
+        health = server.get("/healthz").json()
+        in_a_row = in_a_row + 1 if health["generation"] == summary.generation else 0
+    assert 64 == health["paragraphs"]
+    found = server.get("/api/search", q="الزعفران").json()
+    assert (1, "005_saffron") == (found["total"], found["results"][0]["article_id"])
+    assert "<mark>الزعفران</mark>" in found["results"][0]["snippet"]
+    assert summary.generation == found["generation"]
+    assert server.process.poll() is None, "gunicorn was restarted or died"
