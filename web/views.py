@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import re
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from search import IndexHolder, QueryError, analyze, get_article, index_health, parse_request, search
@@ -103,6 +103,10 @@ def search_context(args: MultiDict, endpoint: str) -> dict[str, object]:
 def index() -> Response | str:
     """The search page: the form, and results when a query or a filter is given."""
     state = _state(request.args)
+    if any(value == "" for _, value in request.args.items(multi=True)):
+        # A form submitted without JavaScript sends its empty fields: answer from the clean, shareable URL.
+        page = request.args.get("page") or None
+        return redirect(_url("fahras.index", state, page=page), 303)
     if not state and "page" not in request.args:
         return render_template("search.html", result=None, state={}, health=_safe_health())
     result = search_context(request.args, "fahras.index")
