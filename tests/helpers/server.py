@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -37,7 +38,7 @@ def get_json(port: int, path: str, timeout: float = 10.0, headers: dict | None =
     """GET a path from 127.0.0.1:port; return status, headers and the decoded JSON body."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", path, headers=headers or {})
+        conn.request("GET", quote(path, safe="/?=&%+"), headers=headers or {})
         response = conn.getresponse()
         body = response.read()
         return response.status, dict(response.getheaders()), json.loads(body) if body else {}
