@@ -110,6 +110,8 @@ _SEARCH = {
         "relaxed": {"type": "boolean", "description": "true when no paragraph had all words and any-word was used"},
         "suggestion": _NULLABLE_STRING,
         "generation": {"type": "string", "description": "the index generation that answered"},
+        "partial": {"type": "boolean", "description": "true when counting stopped early (very large answers)"},
+        "cached": {"type": "boolean", "description": "true when this worker had the answer already"},
         "results": {"type": "array", "items": _HIT},
         "facets": {
             "type": "object",
