@@ -170,17 +170,21 @@ def test_sorts(client) -> None:
     relevance = api(client, q="بوتين")
     scores = [h["score"] for h in relevance["results"]]
     assert ("relevance", sorted(scores, reverse=True)) == (relevance["query"]["sort"], scores)
-    # بوتين (also لبوتين) is in 20 paragraphs; 003-11 writes بوتن and is not among them.
-    newest = [
-        "000-3", "000-6", "003-6", "003-8", "003-12", "003-15", "003-16",  # 2024-10-14
-        "001-1", "001-3", "001-4", "001-8", "001-9", "002-1", "002-3", "002-5", "002-7",  # 2024-05-16
-        "004-1", "004-2", "004-4", "004-17",  # 2021-12-15
-    ]
-    oldest = newest[16:] + newest[7:16] + newest[:7]
+    found = hits(relevance)
+    # Every paragraph naming بوتين (or لبوتين) is found, whatever spelling variants add.
+    assert {"000-3", "000-6", "003-6", "003-8", "003-12", "003-15", "003-16", "001-1", "001-3", "001-4", "001-8",
+            "001-9", "002-1", "002-3", "002-5", "002-7", "004-1", "004-2", "004-4", "004-17"} <= set(found)
+
+    def corpus_order(hit: str) -> tuple[int, int]:
+        return int(hit[:3]), int(hit[4:])
+
+    # Files 000 and 003 are of 2024-10-14, 001 and 002 of 2024-05-16, 004 of 2021-12-15.
+    day = {"000": 3, "003": 3, "001": 2, "002": 2, "004": 1}
+    newest = sorted(found, key=lambda h: (-day[h[:3]], corpus_order(h)))
+    oldest = sorted(found, key=lambda h: (day[h[:3]], corpus_order(h)))
     assert newest == hits(api(client, q="بوتين", sort="newest"))
     assert oldest == hits(api(client, q="بوتين", sort="oldest"))
-    assert set(newest) == set(hits(relevance))
-    assert [None] * 20 == [h["score"] for h in api(client, q="بوتين", sort="newest")["results"]]
+    assert [None] * len(found) == [h["score"] for h in api(client, q="بوتين", sort="newest")["results"]]
 
 
 def test_browse_with_an_empty_query(client) -> None:
@@ -311,8 +315,8 @@ def test_snippets_are_marked_pieces_of_the_original(client, q: str) -> None:
 
 def test_snippet_keeps_diacritics_inside_the_mark(client) -> None:
     """وسّعت and وعمّقت are found without their shadda and marked with it; short paragraphs are whole."""
-    (wassa,) = api(client, q="وسعت")["results"]
-    (ammaqa,) = api(client, q="وعمقت")["results"]
+    (wassa,) = [h for h in api(client, q="وسعت")["results"] if h["id"] == f"{ARTICLES['000']}-1"]
+    (ammaqa,) = [h for h in api(client, q="وعمقت")["results"] if h["id"] == f"{ARTICLES['000']}-5"]
     assert wassa["text"].replace("وسّعت", "<mark>وسّعت</mark>") == wassa["snippet"]
     assert ammaqa["text"].replace("وعمّقت", "<mark>وعمّقت</mark>") == ammaqa["snippet"]
     assert 240 == len(ammaqa["text"])
