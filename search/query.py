@@ -26,7 +26,10 @@ MIN_PREFIX = 2
 SORTS = ("relevance", "newest", "oldest")
 MODES = ("all", "any")
 PROXIMITY_SLOP = 6
-PROXIMITY_BOOST = 0.5
+PROXIMITY_BOOST = 0.25
+#: In any-word mode a word may match the article title instead of the paragraph, at this weight
+#: (multiplied by the title field's own boost); in all-word mode the title only re-ranks.
+TITLE_WEIGHT = 2.0
 
 _CLAUSE = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _STRAY = re.compile(r"[()\[\]{}~^:+!\\&|]")
@@ -245,6 +248,11 @@ def _group(clauses: list[Clause | str]) -> ParsedQuery:
 
 # ---------------------------------------------------------------------------------------------
 # Building the Whoosh query
+#
+# Optional evidence (query words close together, query words in the article title) only re-ranks: it
+# is ORed into the group of a word it requires, so it never changes which paragraphs match. (Whoosh's
+# AndMaybe would say the same, but its matcher drops matching documents when its optional side is a
+# span query.)
 
 
 @dataclass
@@ -302,24 +310,29 @@ def _clause_query(
     return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
 
-def _title(stems: list[str]) -> wq.Query | None:
-    """Reward paragraphs whose article title holds query words (weighted by the title field boost)."""
-    unique = list(dict.fromkeys(stems))
-    if not unique:
-        return None
-    return wq.Or([wq.Term("title", s) for s in unique])
+def _title(stem: str, any_word: bool) -> wq.Query:
+    """Reward a stem in the article title (weighted by the title field boost and TITLE_WEIGHT).
+
+    In any-word mode the title alone matches; in all-word mode it only re-ranks paragraphs holding the stem.
+    """
+    term = wq.Term("title", stem, boost=TITLE_WEIGHT)
+    return term if any_word else wq.Require(term, wq.Term("text", stem))
 
 
-def _proximity(stems: list[str]) -> wq.Query | None:
-    """Reward paragraphs where consecutive query words stand within PROXIMITY_SLOP words."""
-    pairs = {(a, b) for a, b in zip(stems, stems[1:], strict=False) if a != b}
-    if not pairs:
-        return None
-    nears = [
-        wq.spans.SpanNear2([wq.Term("text", a), wq.Term("text", b)], slop=PROXIMITY_SLOP, ordered=False)
-        for a, b in sorted(pairs)
-    ]
-    return (nears[0] if len(nears) == 1 else wq.Or(nears)).with_boost(PROXIMITY_BOOST)
+def _proximity(a: str, b: str) -> wq.Query:
+    """Reward paragraphs where two query stems stand within PROXIMITY_SLOP words."""
+    # A span scores as the sum of its terms, so the weight goes on the terms (a span's own boost is ignored).
+    terms = [wq.Term("text", a, boost=PROXIMITY_BOOST), wq.Term("text", b, boost=PROXIMITY_BOOST)]
+    return wq.spans.SpanNear2(terms, slop=PROXIMITY_SLOP, ordered=False)
+
+
+def _bonuses(stems: list[str], any_word: bool) -> dict[str, list[wq.Query]]:
+    """Return the re-ranking evidence for each stem: its title term and its nearness to the next stem."""
+    bonus: dict[str, list[wq.Query]] = {s: [_title(s, any_word)] for s in dict.fromkeys(stems)}
+    if PROXIMITY_BOOST > 0:
+        for a, b in sorted({(a, b) for a, b in zip(stems, stems[1:], strict=False) if a != b}):
+            bonus[a].append(_proximity(a, b))
+    return bonus
 
 
 def build_query(request: SearchRequest, expand: Callable | None = None) -> QueryPlan:
@@ -336,22 +349,26 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
     )
     # A query of stopwords only (ما, من هو) searches them as written rather than finding nothing.
     exact = request.exact or all_stop
-    groups = []
+    groups: list[list[wq.Query]] = []
+    group_stems: list[list[str]] = []
     for group in parsed.groups:
+        before = len(plan.ordered_stems)
         parts = [q for c in group if (q := _clause_query(c, exact, plan, expand, all_stop)) is not None]
         if parts:
-            groups.append(parts[0] if len(parts) == 1 else wq.Or(parts))
+            groups.append(parts)
+            group_stems.append(plan.ordered_stems[before:])
+    bonus = _bonuses(plan.ordered_stems, request.mode == "any")
+    for parts, stems in zip(groups, group_stems, strict=True):
+        for stem in dict.fromkeys(stems):
+            parts += bonus.pop(stem, [])
     # An excluded word is matched as a search word would be (-بكين also drops وبكين).
     excluded = [q for c in parsed.excluded if (q := _clause_query(c, exact, QueryPlan(None), None, True))]
     plan.positive_groups = len(groups)
-    if groups:
-        main: wq.Query = groups[0] if len(groups) == 1 else (
-            wq.And(groups) if request.mode == "all" else wq.Or(groups)
+    queries = [parts[0] if len(parts) == 1 else wq.Or(parts) for parts in groups]
+    if queries:
+        main: wq.Query = queries[0] if len(queries) == 1 else (
+            wq.And(queries) if request.mode == "all" else wq.Or(queries)
         )
-        # Optional evidence that only re-ranks: query words near each other, and in the title.
-        bonus = [q for q in (_proximity(plan.ordered_stems), _title(plan.ordered_stems)) if q is not None]
-        if bonus:
-            main = wq.AndMaybe(main, bonus[0] if len(bonus) == 1 else wq.Or(bonus))
     elif excluded or parsed.groups:
         main = wq.Every() if not parsed.groups else wq.NullQuery
     else:

@@ -1,14 +1,186 @@
-"""Query-time expansion: spelling variants of foreign names and synonyms, at lower weight.
+"""Query-time expansion: proclitics, spelling variants of foreign names and synonyms, at lower weight.
 
-``expand_variants(generation, normalized, stem, plan)`` returns extra Whoosh queries for one query
-word; :func:`search.query.build_query` ORs them with the word's own term.
+``expand_variants(generation, normalized, stem, plan)`` returns extra Whoosh queries for one query word;
+:func:`search.query.build_query` ORs them with the word's own term. Candidates that the index does not
+know are never added, so a guess cannot match noise: بروسيا adds روسيا only when روسيا is indexed, and
+فرنسا is never read as ف + رنسا.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from importlib import resources
+
+from pyarabic import araby
 from whoosh import query as wq
+
+from search.analysis import STOPWORDS, analyze_word, exact_tokens
+from search.normalize import normalize
+from search.stem import stem as light_stem
+
+#: Single-letter proclitics Lucene leaves on, alone or after و/ف, longest first; ال after them is
+#: removed by the stemmer. Only stripped when at least MIN_REMAINDER letters remain.
+PROCLITICS: tuple[str, ...] = ("وب", "ول", "وك", "فب", "فل", "فك", "ب", "ل", "ك", "ف")
+MIN_REMAINDER = 3
+#: Letters written for a foreign "g", and long vowels a transliteration may add or drop.
+G_LETTERS = (araby.JEEM, araby.GHAIN, araby.QAF)
+LONG_VOWELS = (araby.YEH, araby.WAW)
+MIN_VARIANT_LETTERS = 4
+MAX_VARIANTS = 3
+#: Weights against the typed word's own term (1.0).
+PROCLITIC_WEIGHT = 1.0
+VARIANT_WEIGHT = 0.4
+SYNONYM_WEIGHT = 0.6
+
+
+def strip_proclitic(word: str) -> list[str]:
+    """Return the words left after removing each possible single-letter proclitic, longest first.
+
+    >>> strip_proclitic("وبالصين"), strip_proclitic("بيت")
+    (['الصين'], [])
+    """
+    return [
+        word[len(p):]
+        for p in PROCLITICS
+        if word.startswith(p) and len(word) - len(p) >= MIN_REMAINDER and araby.is_arabicrange(word[-1])
+    ]
+
+
+def spelling_variants(word: str) -> list[str]:
+    """Return the word with one g-letter swapped, or one inner long vowel added or dropped.
+
+    >>> spelling_variants("بوتن")
+    ['بتن', 'بوتون', 'بوتين']
+    """
+    if len(word) < MIN_VARIANT_LETTERS or not araby.is_arabicrange(word[0]):
+        return []
+    found: set[str] = set()
+    for i, char in enumerate(word):
+        if char in G_LETTERS:
+            found.update(word[:i] + g + word[i + 1 :] for g in G_LETTERS if g != char)
+        if char in LONG_VOWELS and 0 < i < len(word) - 1:
+            found.add(word[:i] + word[i + 1 :])
+    for i in range(1, len(word)):
+        if word[i - 1] not in LONG_VOWELS and word[i] not in LONG_VOWELS:
+            found.update(word[:i] + v + word[i:] for v in LONG_VOWELS)
+    found.discard(word)
+    return sorted(found)
+
+
+@lru_cache(maxsize=1)
+def load_synonyms() -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """Read data/synonyms.txt into a map from each normalized expression to its equivalents."""
+    text = resources.files("search").joinpath("data/synonyms.txt").read_text("utf-8")
+    table: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        group = [tuple(exact_tokens(e)) for e in line.split("\t") if e.strip()]
+        for expression in group:
+            table[expression] = tuple(e for e in group if e != expression)
+    return table
+
+
+def synonyms(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Return the equivalents of a normalized expression (one or more words).
+
+    >>> synonyms(("شباط",))
+    (('فبراير',), ('فيفري',))
+    """
+    return load_synonyms().get(words, ())
+
+
+def expression_query(words: tuple[str, ...], plan, weight: float) -> wq.Query:
+    """Return a query for an equivalent expression: its stem, or its words as a phrase; mark them."""
+    if len(words) == 1:
+        norm, stem = analyze_word(words[0])
+        if stem is not None:
+            plan.stems.add(stem)
+            return wq.Term("text", stem, boost=weight)
+        plan.exact_words.add(norm)
+        return wq.Term("exact", norm, boost=weight)
+    plan.exact_words.update(words)
+    return wq.Phrase("exact", list(words), boost=weight)
+
+
+def _df(generation, stem: str) -> int:
+    """Return how many paragraphs hold a stem in the text field (0 without an index)."""
+    return generation.searcher().doc_frequency("text", stem) if generation is not None else 0
 
 
 def expand_variants(generation, normalized: str, stem: str, plan) -> list[wq.Query]:
-    """Return lower-weight alternatives for one query word (none yet)."""
-    return []
+    """Return lower-weight alternatives for one query word that the index knows."""
+    extra: list[wq.Query] = [expression_query(e, plan, SYNONYM_WEIGHT) for e in synonyms((normalized,))]
+    own = _df(generation, stem)
+    seen = {stem}
+    for rest in strip_proclitic(normalized):
+        alt = light_stem(normalize(rest))
+        if alt not in seen and rest not in STOPWORDS and _df(generation, alt) > own:
+            seen.add(alt)
+            plan.stems.add(alt)
+            extra.append(wq.Term("text", alt, boost=PROCLITIC_WEIGHT))
+            break
+    variants = []
+    for form in spelling_variants(normalized):
+        alt = light_stem(form)
+        if alt not in seen and (df := _df(generation, alt)):
+            seen.add(alt)
+            variants.append((df, alt))
+    for _, alt in sorted(variants, reverse=True)[:MAX_VARIANTS]:
+        plan.stems.add(alt)
+        extra.append(wq.Term("text", alt, boost=VARIANT_WEIGHT))
+    for alt in related_stems(generation, stem):
+        if alt not in seen:
+            seen.add(alt)
+            plan.stems.add(alt)
+            extra.append(wq.Term("text", alt, boost=RELATED_WEIGHT))
+    return extra
+
+
+#: Imperfect-verb prefixes and a few endings a light stemmer keeps; a "root-ish" key drops them so that
+#: تقع finds يقع and ولدت finds ولد, at RELATED_WEIGHT.
+VERB_PREFIXES = (araby.YEH, araby.TEH, araby.NOON, araby.ALEF)
+RELATED_ENDINGS = (araby.TEH, araby.WAW + araby.ALEF, araby.ALEF, araby.WAW, araby.YEH)
+RELATED_WEIGHT = 0.4
+MAX_RELATED = 5
+_RELATED: dict[str, dict[str, list[tuple[int, str]]]] = {}
+
+
+def root_key(stem: str) -> str:
+    """Return a coarse key shared by inflections a light stem keeps apart (verb prefix, endings).
+
+    >>> root_key("تقع"), root_key("يقع"), root_key("ولدت")
+    ('قع', 'قع', 'ولد')
+    """
+    if len(stem) >= 3 and stem[0] in VERB_PREFIXES:
+        stem = stem[1:]
+    for ending in RELATED_ENDINGS:
+        if len(stem) - len(ending) >= 3 and stem.endswith(ending):
+            return stem[: -len(ending)]
+    return stem
+
+
+def _related_table(generation) -> dict[str, list[tuple[int, str]]]:
+    """Group the generation's text stems by root key, most frequent first (built once per generation)."""
+    key = str(generation.path)
+    table = _RELATED.get(key)
+    if table is None:
+        table = {}
+        reader = generation.searcher().reader()
+        for term, info in reader.iter_field("text"):
+            word = term.decode("utf-8")
+            if araby.is_arabicrange(word[0]):
+                table.setdefault(root_key(word), []).append((info.doc_frequency(), word))
+        for forms in table.values():
+            forms.sort(reverse=True)
+        _RELATED.clear()
+        _RELATED[key] = table
+    return table
+
+
+def related_stems(generation, stem: str) -> list[str]:
+    """Return indexed stems sharing the stem's root key, most frequent first (at most MAX_RELATED)."""
+    if generation is None or not araby.is_arabicrange(stem[0]):
+        return []
+    forms = _related_table(generation).get(root_key(stem), [])
+    return [w for _, w in forms if w != stem][:MAX_RELATED]
