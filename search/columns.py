@@ -23,6 +23,7 @@ class Columns:
     source_ids: np.ndarray  # int32 per docnum, index into sources; UNKNOWN when empty
     month_ids: np.ndarray  # int32 per docnum, index into months; UNKNOWN when no date
     dates: np.ndarray  # int32 per docnum, YYYYMMDD; 0 when no date
+    order: np.ndarray  # int32 per docnum, its paragraph's position in the corpus (ties in date sorts)
     sources: tuple[str, ...]  # sorted
     months: tuple[str, ...]  # chronological, YYYY-MM
 
@@ -48,14 +49,8 @@ def _ids(values: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
     return np.array([position.get(v, UNKNOWN) for v in values], dtype=np.int32), vocabulary
 
 
-def write_columns(reader, target: Path) -> int:
-    """Read every stored document once and save the facet columns; return the document count."""
-    size = reader.doc_count_all()
-    sources = [""] * size
-    dates = [""] * size
-    for docnum, stored in reader.iter_docs():
-        sources[docnum] = stored.get("source", "")
-        dates[docnum] = stored.get("date", "")
+def write_columns(target: Path, sources: list[str], dates: list[str], order: list[int]) -> int:
+    """Save the facet columns from each document's source, date and corpus position; return the count."""
     source_ids, source_names = _ids(sources)
     month_ids, month_names = _ids([d[:7] for d in dates])
     np.savez(
@@ -63,9 +58,10 @@ def write_columns(reader, target: Path) -> int:
         source_ids=source_ids,
         month_ids=month_ids,
         dates=np.array([date_number(d) for d in dates], dtype=np.int32),
+        order=np.array(order, dtype=np.int32),
         vocabularies=np.array(json.dumps([source_names, month_names], ensure_ascii=False)),
     )
-    return size
+    return len(sources)
 
 
 def load_columns(target: Path) -> Columns:
@@ -76,6 +72,7 @@ def load_columns(target: Path) -> Columns:
             source_ids=data["source_ids"],
             month_ids=data["month_ids"],
             dates=data["dates"],
+            order=data["order"],
             sources=tuple(sources),
             months=tuple(months),
         )

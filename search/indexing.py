@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import fcntl
 import json
+import multiprocessing
 import os
+import queue
 import shutil
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,11 +27,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
 
 from search.columns import write_columns
 from search.corpus import ReadReport, read_corpus
 from search.errors import CorpusError, ReindexRunning
 from search.schema import SCHEMA_VERSION, build_schema
+from search.segments import Written, write_segments
 from search.suggest import write_vocabulary
 
 CURRENT = "CURRENT"
@@ -36,7 +41,8 @@ LOCK = "reindex.lock"
 GENERATIONS = "generations"
 COMPLETE = "COMPLETE"
 META = "meta.json"
-WRITER_MEMORY_MB = 256
+#: Paragraphs per batch dealt to a writer process.
+BATCH_DOCS = 400
 
 
 @dataclass
@@ -183,7 +189,7 @@ def build_index(
         target.mkdir(parents=True)
         report = ReadReport()
         try:
-            _write_generation(target, read_corpus(paths, report), progress, procs)
+            written = _write_generation(target, read_corpus(paths, report), progress, procs)
             if report.paragraphs == 0:
                 raise CorpusError("no paragraphs to index: the corpus is empty")
             if strict and report.problems:
@@ -191,7 +197,7 @@ def build_index(
                     f"{len(report.problems)} problem(s) while reading (--strict): "
                     + "; ".join(report.problems[:5])
                 )
-            _finish_generation(target, report, live)
+            _finish_generation(target, report, live, written)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
@@ -208,28 +214,135 @@ def _previous_generation(index_dir: Path, live: str) -> str | None:
     return max(older) if older else None
 
 
-def _write_generation(target: Path, articles: Iterable, progress, procs: int) -> None:
-    """Write every paragraph into a new Whoosh index in ``target`` and commit it."""
+def _write_generation(target: Path, articles: Iterable, progress, procs: int) -> Written:
+    """Write every paragraph into a new Whoosh index in ``target`` and commit its table of contents.
+
+    ``procs`` writer processes each write whole segments of their share of the paragraphs (this
+    process reads the corpus and deals out batches); the segments are committed together, unmerged.
+    """
     ix = whoosh_index.create_in(str(target), build_schema())
-    options = {"limitmb": WRITER_MEMORY_MB}
+    numbered = enumerate(_documents(articles, progress))
     if procs > 1:
-        options.update(procs=procs, multisegment=True)
-    writer = ix.writer(**options)
+        parts = _write_in_processes(target, numbered, procs)
+    else:
+        parts = [write_segments(ix, numbered)]
+    written = Written.join(parts)
+    SegmentWriter._commit_toc(_TocWriter(ix), written.segments)
+    return written
+
+
+class _TocWriter:
+    """What ``SegmentWriter._commit_toc`` needs to write the next table of contents of an index."""
+
+    def __init__(self, ix: whoosh_index.Index) -> None:
+        self.schema, self.storage, self.indexname = ix.schema, ix.storage, ix.indexname
+        self.generation = ix.latest_generation() + 1
+
+
+def _write_in_processes(target: Path, numbered: Iterator[tuple[int, dict]], procs: int) -> list[Written]:
+    """Deal batches of documents round-robin to ``procs`` writer processes; return their parts in order."""
+    context = multiprocessing.get_context("fork")
+    jobs = [context.Queue(4) for _ in range(procs)]
+    results = context.Queue()
+    workers = [
+        context.Process(target=_writer_process, args=(target, jobs[n], results, n), daemon=True)
+        for n in range(procs)
+    ]
+    for worker in workers:
+        worker.start()
     try:
-        for document in _documents(articles, progress):
-            writer.add_document(**document)
+        batch: list[tuple[int, dict]] = []
+        turn = 0
+        for item in numbered:
+            batch.append(item)
+            if len(batch) >= BATCH_DOCS:
+                _put(jobs[turn % procs], batch, workers)
+                batch, turn = [], turn + 1
+        if batch:
+            _put(jobs[turn % procs], batch, workers)
+        for job in jobs:
+            _put(job, None, workers)
+        parts: dict[int, Written] = {}
+        while len(parts) < procs:
+            try:
+                number, part, error = results.get(timeout=1)
+            except queue.Empty:
+                if not any(w.is_alive() for w in workers):
+                    raise RuntimeError("a writer process died without a result") from None
+                continue
+            if error:
+                raise RuntimeError(f"writer process {number} failed:\n{error}")
+            parts[number] = part
+        for worker in workers:
+            worker.join()
+        return [parts[n] for n in range(procs)]
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+
+
+def _put(job: multiprocessing.Queue, item: object, workers: list) -> None:
+    """Hand a batch to a writer process, failing (not hanging) if a writer died."""
+    while True:
+        try:
+            job.put(item, timeout=1)
+            return
+        except queue.Full:
+            if not all(w.is_alive() for w in workers):
+                raise RuntimeError("a writer process died") from None
+
+
+def _writer_process(target: Path, jobs: multiprocessing.Queue, results: multiprocessing.Queue, number: int) -> None:
+    """A writer process: index the batches it is dealt; exit when its parent is gone (killed)."""
+    parent = os.getppid()
+
+    def numbered() -> Iterator[tuple[int, dict]]:
+        while True:
+            try:
+                batch = jobs.get(timeout=1)
+            except queue.Empty:
+                if os.getppid() != parent:
+                    os._exit(1)
+                continue
+            if batch is None:
+                return
+            yield from batch
+
+    try:
+        part = write_segments(whoosh_index.open_dir(str(target)), numbered())
     except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
+        results.put((number, None, traceback.format_exc()))
+    else:
+        results.put((number, part, None))
 
 
-def _finish_generation(target: Path, report: ReadReport, previous: str | None) -> None:
-    """Write the facet columns and metadata, then mark the generation complete."""
+def _written_from_index(reader) -> Written:
+    """Read the facet column values and exact-field frequencies back from a committed index."""
+    written = Written()
+    for docnum, stored in reader.iter_docs():
+        written.sources.append(stored.get("source", ""))
+        written.dates.append(stored.get("date", ""))
+        written.order.append(docnum)
+    for term, info in reader.iter_field("exact"):
+        written.frequencies[term.decode("utf-8")] = info.doc_frequency()
+    return written
+
+
+def _finish_generation(target: Path, report: ReadReport, previous: str | None, written: Written | None = None) -> None:
+    """Write the facet columns, vocabulary and metadata, then mark the generation complete.
+
+    :param written: the column values and frequencies the writers collected; without it they are
+        read back from the committed index (slower: every stored document is loaded).
+    """
     ix = whoosh_index.open_dir(str(target))
     with ix.reader() as reader:
-        count = write_columns(reader, target)
-        write_vocabulary(reader, target)
+        if written is None:
+            written = _written_from_index(reader)
+        if len(written.sources) != reader.doc_count_all():
+            raise CorpusError(f"index holds {reader.doc_count_all()} paragraphs, columns cover {len(written.sources)}")
+    count = write_columns(target, written.sources, written.dates, written.order)
+    write_vocabulary(written.frequencies, target)
     if count != report.paragraphs:
         raise CorpusError(f"index holds {count} paragraphs, {report.paragraphs} were read")
     meta = {

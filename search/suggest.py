@@ -7,6 +7,7 @@ rapidfuzz), the most frequent among equals.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +20,9 @@ VOCABULARY_FILE = "vocabulary.tsv"
 MIN_DF = 2
 
 
-def write_vocabulary(reader, target: Path) -> int:
+def write_vocabulary(frequencies: Mapping[str, int], target: Path) -> int:
     """Save the exact field's words with document frequency >= MIN_DF; return how many."""
-    rows = []
-    for term, info in reader.iter_field("exact"):
-        df = info.doc_frequency()
-        if df >= MIN_DF:
-            rows.append(f"{term.decode('utf-8')}\t{df}")
+    rows = [f"{word}\t{df}" for word, df in sorted(frequencies.items()) if df >= MIN_DF]
     (target / VOCABULARY_FILE).write_text("\n".join(rows), "utf-8")
     return len(rows)
 
