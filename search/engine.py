@@ -1,18 +1,23 @@
 """The one entry point: ``search(generation, request)`` returns a plain result (dicts and lists).
 
-Matching documents are collected once as a numpy mask; filters and facet counts are mask arithmetic
-over the generation's columns; Whoosh scores only what relevance ranking needs.
+Matching documents are collected once as a numpy mask, straight from the posting blocks of each
+term (no Python step per document) and combined by the query's boolean structure; filters and facet
+counts are mask arithmetic over the generation's columns; Whoosh scores only the page asked for.
+Answers are cached per generation by normalized request; every request has a time budget, past which
+the answer is marked partial instead of holding a worker.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
-from whoosh.idsets import DocIdSet
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.collectors import TimeLimit, TimeLimitCollector, TopCollector
 
 from search.errors import NotFound
 from search.facets import count_facets, filter_masks
@@ -24,22 +29,50 @@ from search.variants import expand_variants
 
 #: Below this many results a did-you-mean suggestion is looked for.
 SUGGEST_BELOW = 3
+#: Time budget of one search, in ms, unless the caller gives one (the web layer passes its setting).
+DEFAULT_BUDGET_MS = 2000.0
 
 
-class MaskSet(DocIdSet):
-    """A read-only document set over a numpy boolean mask, for Whoosh's ``filter``."""
+class Deadline:
+    """The moment a search must stop starting new work."""
 
-    def __init__(self, mask: np.ndarray) -> None:
-        self.mask = mask
+    def __init__(self, budget_ms: float | None) -> None:
+        self.at = None if budget_ms is None else time.perf_counter() + budget_ms / 1000
+        self.hit = False
 
-    def __contains__(self, docnum: int) -> bool:
-        return bool(self.mask[docnum])
+    def passed(self) -> bool:
+        """Return True (and remember it) once the budget is spent."""
+        if self.at is not None and time.perf_counter() >= self.at:
+            self.hit = True
+        return self.hit
 
-    def __len__(self) -> int:
-        return int(self.mask.sum())
 
-    def __iter__(self):
-        return iter(np.flatnonzero(self.mask).tolist())
+class BudgetCollector(TimeLimitCollector):
+    """Collect only documents of the ``allow`` mask, stopping at the deadline (the clock is read every
+    CHECK_EVERY documents; no timer thread, so it works in any thread)."""
+
+    CHECK_EVERY = 256
+
+    def __init__(self, child, deadline: Deadline, allow: np.ndarray | None = None) -> None:
+        super().__init__(child, timelimit=0, use_alarm=False)
+        self.deadline = deadline
+        self.allow = allow
+
+    def prepare(self, top_searcher, q, context) -> None:
+        self.child.prepare(top_searcher, q, context)
+        self.timedout = False
+
+    def collect_matches(self) -> None:
+        child, allow, offset = self.child, self.allow, self.child.offset
+        for count, sub_docnum in enumerate(child.matches()):
+            if count % self.CHECK_EVERY == 0 and self.deadline.passed():
+                self.timedout = True
+                raise TimeLimit
+            if allow is None or allow[offset + sub_docnum]:
+                child.collect(sub_docnum)
+
+    def finish(self) -> None:
+        self.child.finish()
 
 
 @dataclass
@@ -55,6 +88,7 @@ class SearchResult:
     suggestion: str | None = None
     generation: str = ""
     extra: dict = field(default_factory=dict)
+    partial: bool = False  # the time budget ran out: counts, order or snippets may be incomplete
 
     @property
     def pages(self) -> int:
@@ -75,17 +109,84 @@ class SearchResult:
             "generation": self.generation,
             "results": self.hits,
             "facets": self.facets,
+            **({"partial": True} if self.partial else {}),
         }
 
+    def copy(self, took_ms: float) -> SearchResult:
+        """Return a copy whose hits and buckets can be changed without touching this one (the cache's)."""
+        hits = [dict(hit) for hit in self.hits]
+        facets = {name: [dict(b) for b in buckets] for name, buckets in self.facets.items()}
+        return replace(self, hits=hits, facets=facets, took_ms=took_ms)
 
-def _matched_mask(generation: Generation, plan: QueryPlan) -> np.ndarray:
+
+def term_docs(generation: Generation, fieldname: str, text: str) -> np.ndarray:
+    """Return the sorted docnums holding a term, read a posting block at a time (cached per generation)."""
+
+    def read() -> np.ndarray:
+        parts = []
+        reader = generation.searcher().reader()
+        for leaf, offset in reader.leaf_readers():
+            if (fieldname, text) not in leaf:
+                continue
+            matcher = leaf.postings(fieldname, text)
+            if isinstance(matcher, W3LeafMatcher):
+                while matcher.is_active():
+                    matcher._read_ids()
+                    parts.append(np.asarray(matcher._ids, dtype=np.int32) + offset)
+                    matcher._next_block()
+            else:  # postings stored inline in the term info
+                parts.append(np.fromiter(matcher.all_ids(), dtype=np.int32) + offset)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+    return generation.terms.get_or_compute((fieldname, text), read)
+
+
+def matched_mask(generation: Generation, plan: QueryPlan, deadline: Deadline | None = None) -> np.ndarray:
     """Return the boolean mask of documents the query matches (all documents when browsing)."""
     size = generation.columns.doc_count
     if plan.query is None:
         return np.ones(size, dtype=bool)
+    return _mask(generation, plan.query, size, deadline or Deadline(None))
+
+
+def _mask(generation: Generation, query: wq.Query, size: int, deadline: Deadline) -> np.ndarray:
+    """Evaluate a query's boolean structure as masks; leaves Whoosh must match itself (phrases) fall back."""
+    if isinstance(query, wq.Term):
+        mask = np.zeros(size, dtype=bool)
+        mask[term_docs(generation, query.fieldname, query.text)] = True
+        return mask
+    if isinstance(query, (wq.Or, wq.DisjunctionMax)) and not getattr(query, "minmatch", 0):
+        return _combine(generation, query.subqueries, size, deadline, np.logical_or, False)
+    if isinstance(query, wq.And):
+        return _combine(generation, query.subqueries, size, deadline, np.logical_and, True)
+    if isinstance(query, (wq.AndMaybe, wq.Require, wq.AndNot)):
+        mask = _mask(generation, query.a, size, deadline)
+        if isinstance(query, wq.AndMaybe):
+            return mask  # the optional part only re-ranks
+        other = _mask(generation, query.b, size, deadline)
+        return mask & other if isinstance(query, wq.Require) else mask & ~other
+    if isinstance(query, wq.Every):
+        return np.ones(size, dtype=bool)
+    if query is wq.NullQuery:
+        return np.zeros(size, dtype=bool)
+    if isinstance(query, wq.Prefix):
+        reader = generation.searcher().reader()
+        mask = np.zeros(size, dtype=bool)
+        for text in query._btexts(reader):
+            if deadline.passed():
+                break
+            mask[term_docs(generation, query.fieldname, text.decode("utf-8"))] = True
+        return mask
     mask = np.zeros(size, dtype=bool)
-    docs = np.fromiter(plan.query.docs(generation.searcher()), dtype=np.int64)
-    mask[docs] = True
+    mask[np.fromiter(query.docs(generation.searcher()), dtype=np.int64)] = True
+    return mask
+
+
+def _combine(generation, subqueries, size, deadline, op, start) -> np.ndarray:
+    """Fold sub-query masks with a numpy boolean operation."""
+    mask = np.full(size, start, dtype=bool)
+    for sub in subqueries:
+        op(mask, _mask(generation, sub, size, deadline), out=mask)
     return mask
 
 
@@ -93,26 +194,37 @@ def _page_by_date(generation: Generation, final: np.ndarray, request: SearchRequ
     """Return the requested page of documents sorted by date (ties in corpus order)."""
     docs = np.flatnonzero(final)
     dates = generation.columns.dates[docs]
-    order = np.lexsort((docs, -dates if request.effective_sort == "newest" else dates))
+    order = np.lexsort((generation.columns.order[docs], -dates if request.effective_sort == "newest" else dates))
     start = (request.page - 1) * request.per_page
     return [(int(d), None) for d in docs[order[start : start + request.per_page]]]
 
 
 def _page_by_relevance(
-    generation: Generation, plan: QueryPlan, final: np.ndarray, filtered: bool, request: SearchRequest
+    generation: Generation,
+    plan: QueryPlan,
+    final: np.ndarray,
+    filtered: bool,
+    request: SearchRequest,
+    deadline: Deadline,
 ) -> list[tuple[int, float]]:
-    """Return the requested page of (docnum, score) ranked by BM25F."""
+    """Return the requested page of (docnum, score) ranked by BM25F (the best found so far if time runs out)."""
     limit = request.page * request.per_page
-    results = generation.searcher().search(plan.query, limit=limit, filter=MaskSet(final) if filtered else None)
+    searcher = generation.searcher()
+    collector = BudgetCollector(TopCollector(limit=limit), deadline, final if filtered else None)
+    try:
+        searcher.search_with_collector(plan.query, collector)
+    except TimeLimit:
+        deadline.hit = True
+    results = collector.results()
     start = (request.page - 1) * request.per_page
     return [(results.docnum(i), results.score(i)) for i in range(start, min(limit, results.scored_length()))]
 
 
-def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPlan) -> dict:
-    """Build one result row with its snippet."""
+def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:
+    """Build one result row with its snippet (the plain opening once the time budget is spent)."""
     stored = generation.searcher().stored_fields(docnum)
     text = stored.get("text", "")
-    if plan.stems or plan.exact_words or plan.prefixes:
+    if (plan.stems or plan.exact_words or plan.prefixes) and not deadline.passed():
         snippet = make_snippet(text, plan.stems, plan.exact_words, plan.prefixes)
     else:
         snippet = plain_snippet(text)
@@ -130,10 +242,12 @@ def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPl
     }
 
 
-def _run(generation: Generation, request: SearchRequest) -> tuple[QueryPlan, np.ndarray, np.ndarray, dict]:
+def _run(
+    generation: Generation, request: SearchRequest, deadline: Deadline
+) -> tuple[QueryPlan, np.ndarray, np.ndarray, dict]:
     """Match, filter: return the plan, the query mask, the final mask and the filter masks."""
     plan = build_query(request, expand=partial(expand_variants, generation))
-    matched = _matched_mask(generation, plan)
+    matched = matched_mask(generation, plan, deadline)
     masks = filter_masks(generation.columns, request)
     final = matched.copy()
     for mask in masks.values():
@@ -141,27 +255,49 @@ def _run(generation: Generation, request: SearchRequest) -> tuple[QueryPlan, np.
     return plan, matched, final, masks
 
 
-def search(generation: Generation, request: SearchRequest) -> SearchResult:
-    """Run a validated request against a generation."""
+def cache_key(generation: Generation, request: SearchRequest) -> tuple:
+    """The normalized request and the generation: what makes two answers the same."""
+    return (
+        generation.name, request.q, request.sources, request.date_from, request.date_to,
+        request.effective_sort, request.mode, request.exact, request.page, request.per_page,
+    )
+
+
+def search(
+    generation: Generation, request: SearchRequest, budget_ms: float | None = DEFAULT_BUDGET_MS, cache: bool = True
+) -> SearchResult:
+    """Run a validated request against a generation.
+
+    :param budget_ms: time allowed; past it the answer is cut short and says ``partial`` (None: no limit).
+    :param cache: answer a repeated request from the generation's cache (a partial answer is never kept).
+    """
     started = time.perf_counter()
-    plan, matched, final, masks = _run(generation, request)
+    key = cache_key(generation, request)
+    if cache and (kept := generation.results.get(key)) is not None:
+        return kept.copy(round((time.perf_counter() - started) * 1000, 2))
+    deadline = Deadline(budget_ms)
+    plan, matched, final, masks = _run(generation, request, deadline)
     total = int(final.sum())
     relaxed = False
-    if total == 0 and request.mode == "all" and plan.positive_groups > 1:
+    if total == 0 and request.mode == "all" and plan.positive_groups > 1 and not deadline.passed():
         relaxed = True
-        plan, matched, final, masks = _run(generation, request.with_mode("any"))
+        plan, matched, final, masks = _run(generation, request.with_mode("any"), deadline)
         total = int(final.sum())
     facets = count_facets(generation.columns, matched, masks, request)
     if request.effective_sort == "relevance" and plan.query is not None:
-        page = _page_by_relevance(generation, plan, final, bool(masks), request)
+        page = _page_by_relevance(generation, plan, final, bool(masks), request, deadline)
     else:
         page = _page_by_date(generation, final, request)
-    hits = [_hit(generation, docnum, score, plan) for docnum, score in page]
+    hits = [_hit(generation, docnum, score, plan, deadline) for docnum, score in page]
     suggestion = None
-    if total < SUGGEST_BELOW and plan.words:
+    if total < SUGGEST_BELOW and plan.words and not deadline.passed():
         suggestion = suggest(generation, request.q, plan.words)
     took = round((time.perf_counter() - started) * 1000, 2)
-    return SearchResult(request, total, hits, facets, took, relaxed, suggestion, generation.name)
+    result = SearchResult(request, total, hits, facets, took, relaxed, suggestion, generation.name)
+    result.partial = deadline.hit
+    if cache and not result.partial:
+        generation.results.put(key, result.copy(took))
+    return result
 
 
 def get_article(generation: Generation, article_id: str) -> dict[str, object]:

@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,49 @@ from search.schema import SCHEMA_VERSION
 
 log = logging.getLogger("fahras")
 
+#: Answered searches kept per generation (the web layer may pass its CACHE_SIZE setting).
+DEFAULT_CACHE_SIZE = 512
+#: Matching documents kept per generation, by term (int32 docnum arrays).
+TERM_CACHE_SIZE = 2048
+
+
+class LRUCache:
+    """A small thread-safe least-recently-used mapping; ``size`` 0 keeps nothing."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> object | None:
+        """Return the value kept for ``key`` (marking it recent), or None."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: object) -> None:
+        """Keep ``value`` for ``key``, forgetting the least recent entry when full."""
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], object]) -> object:
+        """Return the kept value for ``key``, computing and keeping it when missing."""
+        value = self.get(key)
+        if value is None:
+            value = compute()
+            self.put(key, value)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
 
 @dataclass
 class Generation:
@@ -32,6 +77,10 @@ class Generation:
     meta: dict
     _local: threading.local = field(default_factory=threading.local, repr=False)
     vocabulary: dict | None = field(default=None, repr=False)
+    #: Answered searches of this generation only, by normalized request: a new generation starts empty.
+    results: LRUCache = field(default_factory=lambda: LRUCache(DEFAULT_CACHE_SIZE), repr=False)
+    #: Matching docnums by (field, term), shared by every query of this generation.
+    terms: LRUCache = field(default_factory=lambda: LRUCache(TERM_CACHE_SIZE), repr=False)
 
     def searcher(self):  # -> whoosh Searcher
         """Return this thread's searcher (opened once; generations never change on disk)."""
@@ -48,7 +97,7 @@ class Generation:
             self._local.searcher = None
 
 
-def open_generation(index_dir: Path, name: str) -> Generation:
+def open_generation(index_dir: Path, name: str, cache_size: int = DEFAULT_CACHE_SIZE) -> Generation:
     """Open a complete generation, checking it is whole and of this schema version."""
     path = generations_dir(index_dir) / name
     if not is_complete(path):
@@ -68,14 +117,15 @@ def open_generation(index_dir: Path, name: str) -> Generation:
         raise
     except (OSError, ValueError, KeyError, EOFError, WhooshIndexError) as exc:
         raise IndexUnavailable(f"generation {name} cannot be opened ({type(exc).__name__}: {exc})") from exc
-    return Generation(name, path, index, columns, meta)
+    return Generation(name, path, index, columns, meta, results=LRUCache(cache_size))
 
 
 class IndexHolder:
     """Hands out the live generation; re-reads CURRENT (one small file) at most every check."""
 
-    def __init__(self, index_dir: str | Path) -> None:
+    def __init__(self, index_dir: str | Path, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.index_dir = Path(index_dir)
+        self.cache_size = cache_size
         self._lock = threading.Lock()
         self._generation: Generation | None = None
         self._stamp: tuple[int, int] | None = None
@@ -106,7 +156,7 @@ class IndexHolder:
                 self._stamp = stamp
                 return self._generation
             try:
-                opened = open_generation(self.index_dir, name)
+                opened = open_generation(self.index_dir, name, self.cache_size)
             except IndexUnavailable as exc:
                 log.error("index unavailable: %s; run `fahras reindex --index %s`", exc.message, self.index_dir)
                 raise
