@@ -16,6 +16,7 @@ from whoosh import query as wq
 
 from search.analysis import analyze_word, exact_tokens
 from search.errors import QueryError
+from search.variants import SYNONYM_WEIGHT, expression_query, synonyms
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
@@ -335,6 +336,20 @@ def _bonuses(stems: list[str], any_word: bool) -> dict[str, list[wq.Query]]:
     return bonus
 
 
+def _add_phrase_synonyms(parsed: tuple[tuple[Clause, ...], ...], groups: list[list[wq.Query]], plan: QueryPlan) -> None:
+    """Add the synonyms of two consecutive query words (تشرين الأول -> أكتوبر) to the first one's group."""
+    if len(parsed) != len(groups):
+        return  # a group vanished (stopwords only): positions no longer line up
+    words = [
+        tuple(exact_tokens(g[0].text)) if len(g) == 1 and g[0].kind == "word" and not g[0].negated else ()
+        for g in parsed
+    ]
+    for i in range(len(words) - 1):
+        if len(words[i]) == 1 and len(words[i + 1]) == 1:
+            for equivalent in synonyms(words[i] + words[i + 1]):
+                groups[i].append(expression_query(equivalent, plan, SYNONYM_WEIGHT))
+
+
 def build_query(request: SearchRequest, expand: Callable | None = None) -> QueryPlan:
     """Build the Whoosh query for a request (pure: no index needed).
 
@@ -357,6 +372,7 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
         if parts:
             groups.append(parts)
             group_stems.append(plan.ordered_stems[before:])
+    _add_phrase_synonyms(parsed.groups, groups, plan)
     bonus = _bonuses(plan.ordered_stems, request.mode == "any")
     for parts, stems in zip(groups, group_stems, strict=True):
         for stem in dict.fromkeys(stems):

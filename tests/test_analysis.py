@@ -1,0 +1,57 @@
+"""The analyzer chain: tokens, offsets into the original text, stopwords after normalization."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.analysis import STOPWORDS, analyze, arabic_analyzer, exact_tokens
+
+
+def tokens(text: str) -> list[str]:
+    """Return the analyzer's token texts."""
+    return [t.text for t in arabic_analyzer()(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("وTecno", ["tecno"]),  # conjunction glued to a Latin word
+        ("و2023", ["2023"]),  # and to a number
+        ("بلغ 543.7 مليار", ["بلغ", "543.7", "مليار"]),
+        ("ارتفع 7.9%", ["ارتفع", "7.9"]),
+        ("ما من متى أين كم هل كيف لماذا", []),  # question words are stopwords
+        ("مِنْ فِي الَّذِي", []),  # vocalized stopwords are still stopped
+        ("الكتاب كبيرة", ["كتاب", "كبير"]),
+    ],
+)
+def test_analyzer_tokens(text: str, expected: list[str]) -> None:
+    """The analyzer yields exactly these tokens."""
+    assert expected == tokens(text)
+
+
+def test_question_words_in_stop_list() -> None:
+    """The stop list holds the normalized question words."""
+    assert {"ما", "من", "متي", "اين", "كم", "هل", "كيف", "لماذا"} - STOPWORDS == set()
+
+
+def test_vocalized_word_is_one_token_with_original_offsets() -> None:
+    """A vocalized word is one token whose offsets cover the original word, marks included."""
+    text = "اللغة الْعَرَبِيَّةُ جميلة"
+    rows = analyze(text)
+    assert [(r["original"], r["normalized"], r["stem"], text[r["start"]:r["end"]]) for r in rows] == [
+        ("اللغة", "اللغه", "لغ", "اللغة"),
+        ("الْعَرَبِيَّةُ", "العربيه", "عرب", "الْعَرَبِيَّةُ"),
+        ("جميلة", "جميله", "جميل", "جميلة"),
+    ]
+
+
+def test_token_offsets_index_original_text() -> None:
+    """startchar/endchar of every token index the original, unnormalized text."""
+    text = "وَسَّعَتْ الصينيةُ ١٢٣"
+    found = [(t.text, text[t.startchar:t.endchar]) for t in arabic_analyzer()(text, chars=True)]
+    assert found == [("سعت", "وَسَّعَتْ"), ("صين", "الصينيةُ"), ("123", "١٢٣")]
+
+
+def test_exact_tokens_keep_stopwords() -> None:
+    """The exact field keeps stopwords and splits glued Latin words and numbers."""
+    assert exact_tokens("وTecno في ٢٠٢٣") == ["و", "tecno", "في", "2023"]

@@ -1,0 +1,35 @@
+"""Light stemmer rules beyond Lucene: attached pronouns, with the words that must not be cut."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.stem import lucene_stem, stem
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("محادثاتهما", "محادث"),  # هما, then ات
+        ("كتابهم", "كتاب"),  # هم
+        ("بيوتهن", "بيوت"),  # هن
+        ("ايمانكم", "ايم"),  # كم, then ان as for ايمان
+        ("كتابكن", "كتاب"),  # كن
+        ("بلادنا", "بلاد"),  # نا
+        # counter-examples: too short to hold a pronoun, or Latin
+        ("مهم", "مهم"),
+        ("فهم", "فهم"),
+        ("حكم", "حكم"),
+        ("هنا", "هنا"),
+        ("English", "English"),
+    ],
+)
+def test_pronoun_suffixes(word: str, expected: str) -> None:
+    """Attached pronouns go only when at least three letters remain."""
+    assert expected == stem(word)
+
+
+@pytest.mark.parametrize("word", ["كتابهم", "بلادنا", "محادثاتهما"])
+def test_lucene_stem_keeps_pronouns(word: str) -> None:
+    """The conformance baseline does not know the pronoun suffixes."""
+    assert lucene_stem(word) != stem(word)

@@ -1,0 +1,123 @@
+"""Query-time expansion rules, on their own and through a real index and engine.search."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search.engine import search
+from search.indexing import build_index
+from search.query import parse_request
+from search.store import IndexHolder
+from search.variants import root_key, spelling_variants, strip_proclitic, synonyms
+
+ARTICLES = [
+    ("russia", "زار الوفد روسيا الأسبوع الماضي في زيارة رسمية."),
+    ("putin", "قال الرئيس بوتين إن المحادثات كانت مثمرة."),
+    ("putin2", "كتب المراسل أن بوتن وصل متأخرا إلى القمة."),
+    ("beijing", "عقد الاجتماع في بينغ يانغ وسط حضور كبير."),
+    ("france", "أعلنت فرنسا عن خطة جديدة للطاقة."),
+    ("house", "بيت قديم في وسط المدينة وكتب كثيرة."),
+    ("feb", "صدر القرار في فبراير بعد مشاورات طويلة."),
+    ("oct", "انطلقت الحملة في أكتوبر من العام الماضي."),
+    ("nato", "اجتمع قادة الناتو في بروكسل لبحث الأمن."),
+    ("place", "يقع المتحف قرب النهر في قلب العاصمة."),
+]
+
+
+@pytest.fixture(scope="module")
+def generation(tmp_path_factory: pytest.TempPathFactory):
+    """A real index of the small articles above."""
+    folder = tmp_path_factory.mktemp("variants")
+    corpus = folder / "articles.jsonl"
+    lines = [json.dumps({"id": i, "title": "", "text": t}, ensure_ascii=False) for i, t in ARTICLES]
+    corpus.write_text("\n".join(lines) + "\n", "utf-8")
+    build_index([corpus], folder / "index", procs=1)
+    opened = IndexHolder(folder / "index").get()
+    yield opened
+    opened.close()
+
+
+def found(generation, q: str) -> list[str]:
+    """Return the article ids an any-word search finds, best first."""
+    return [h["article_id"] for h in search(generation, parse_request({"q": q, "mode": "any"})).hits]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("بروسيا", ["روسيا"]),
+        ("لروسيا", ["روسيا"]),
+        ("وبالصين", ["الصين"]),
+        ("فللشعب", ["لشعب", "للشعب"]),
+        ("بيت", []),  # too short to lose a letter
+        ("كتب", []),
+    ],
+)
+def test_strip_proclitic(word: str, expected: list[str]) -> None:
+    """Candidate remainders after a single-letter proclitic (the index decides which one counts)."""
+    assert expected == strip_proclitic(word)
+
+
+def test_spelling_variants() -> None:
+    """One g-letter swapped or one long vowel added or dropped."""
+    assert {"بينغ", "بينق"} <= set(spelling_variants("بينج"))
+    assert "بوتين" in spelling_variants("بوتن")
+    assert spelling_variants("بيت") == []  # too short
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        (("شباط",), (("فبراير",), ("فيفري",))),
+        (("تشرين", "الاول"), (("اكتوبر",),)),
+        (("اكتوبر",), (("تشرين", "الاول"),)),
+        (("brics",), (("بريكس",),)),
+        (("الناتو",), (("nato",), ("ناتو",), ("حلف", "شمال", "الاطلسي"))),
+        (("بيت",), ()),
+    ],
+)
+def test_synonyms(expression: tuple[str, ...], expected: tuple) -> None:
+    """The synonym file, normalized, both ways."""
+    assert expected == synonyms(expression)
+
+
+def test_root_key() -> None:
+    """Imperfect prefixes and endings a light stem keeps share one key."""
+    assert [root_key(w) for w in ("تقع", "يقع", "ولدت", "ولد")] == ["قع", "قع", "ولد", "ولد"]
+
+
+@pytest.mark.parametrize(
+    ("q", "first"),
+    [
+        ("بروسيا", "russia"),  # proclitic stripped because روسيا is indexed
+        ("فرنسا", "france"),  # not read as ف + رنسا
+        ("بيت", "house"),
+        ("شباط", "feb"),  # synonym
+        ("تشرين الأول", "oct"),  # two-word synonym
+        ("nato", "nato"),
+        ("بينج", "beijing"),  # g written with غ in the index
+        ("تقع", "place"),  # related inflection
+    ],
+)
+def test_expansion_finds(generation, q: str, first: str) -> None:
+    """Each expansion finds its paragraph first."""
+    assert found(generation, q)[:1] == [first]
+
+
+def test_root_letters_survive(generation) -> None:
+    """كتب keeps its ك: it finds exactly the two paragraphs holding كتب."""
+    assert sorted(found(generation, "كتب")) == ["house", "putin2"]
+
+
+def test_variant_never_outranks_exact(generation) -> None:
+    """بوتن finds both spellings, its own exact spelling first; بوتين likewise."""
+    assert found(generation, "بوتن")[:2] == ["putin2", "putin"]
+    assert found(generation, "بوتين")[:2] == ["putin", "putin2"]
+
+
+def test_variants_are_marked(generation) -> None:
+    """A paragraph found through a variant marks the variant word in its snippet."""
+    hits = search(generation, parse_request({"q": "بروسيا", "mode": "any"})).hits
+    assert "<mark>روسيا</mark>" in hits[0]["snippet"]
