@@ -216,8 +216,12 @@ def _page_by_relevance(
     except TimeLimit:
         deadline.hit = True
     results = collector.results()
-    start = (request.page - 1) * request.per_page
-    return [(results.docnum(i), results.score(i)) for i in range(start, min(limit, results.scored_length()))]
+    order = generation.columns.order
+    ranked = sorted(
+        ((results.docnum(i), results.score(i)) for i in range(min(limit, results.scored_length()))),
+        key=lambda row: (-row[1], order[row[0]]),  # equal scores in corpus order, however segments fell
+    )
+    return ranked[(request.page - 1) * request.per_page :]
 
 
 def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:

@@ -228,6 +228,7 @@ def _write_generation(target: Path, articles: Iterable, progress, procs: int) ->
         parts = [write_segments(ix, numbered)]
     written = Written.join(parts)
     SegmentWriter._commit_toc(_TocWriter(ix), written.segments)
+    shutil.rmtree(target / f"{ix.indexname}.tmp", ignore_errors=True)  # the writers' temporary files
     return written
 
 
@@ -256,12 +257,12 @@ def _write_in_processes(target: Path, numbered: Iterator[tuple[int, dict]], proc
         for item in numbered:
             batch.append(item)
             if len(batch) >= BATCH_DOCS:
-                _put(jobs[turn % procs], batch, workers)
+                _put(jobs[turn % procs], batch, workers, results)
                 batch, turn = [], turn + 1
         if batch:
-            _put(jobs[turn % procs], batch, workers)
+            _put(jobs[turn % procs], batch, workers, results)
         for job in jobs:
-            _put(job, None, workers)
+            _put(job, None, workers, results)
         parts: dict[int, Written] = {}
         while len(parts) < procs:
             try:
@@ -282,15 +283,19 @@ def _write_in_processes(target: Path, numbered: Iterator[tuple[int, dict]], proc
                 worker.terminate()
 
 
-def _put(job: multiprocessing.Queue, item: object, workers: list) -> None:
-    """Hand a batch to a writer process, failing (not hanging) if a writer died."""
+def _put(job: multiprocessing.Queue, item: object, workers: list, results: multiprocessing.Queue) -> None:
+    """Hand a batch to a writer process, failing (not hanging) with its error if a writer died."""
     while True:
         try:
             job.put(item, timeout=1)
             return
         except queue.Full:
             if not all(w.is_alive() for w in workers):
-                raise RuntimeError("a writer process died") from None
+                try:
+                    number, _, error = results.get(timeout=1)
+                except queue.Empty:
+                    error, number = "killed", "?"
+                raise RuntimeError(f"writer process {number} failed:\n{error}") from None
 
 
 def _writer_process(target: Path, jobs: multiprocessing.Queue, results: multiprocessing.Queue, number: int) -> None:

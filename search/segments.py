@@ -154,9 +154,13 @@ class ParagraphWriter(SegmentWriter):
         self.fieldwriter.close()
 
     def finish(self):  # -> whoosh Segment
-        """Write and close the segment (not committed: the caller lists it in the index's TOC)."""
+        """Write and close the segment (not committed: the caller lists it in the index's TOC).
+
+        The temporary folder is shared with the other writers of the index, so it is left in place
+        (``_finish`` would delete it under them); the indexer removes it after the commit.
+        """
         segment = self._finalize_segment()
-        self._finish()
+        self.is_closed = True
         return segment
 
 

@@ -99,7 +99,11 @@ def test_term_positions(text: str, expected: tuple) -> None:
 
 
 def _answers(index_dir: Path) -> list[dict]:
-    """The answers (minus timing and generation) of a few queries, browse and filters included."""
+    """The answers (minus timing and generation) of a few queries, browse and filters included.
+
+    Prefix scores are left out: Whoosh scores a prefix as a constant in a one-segment index and by
+    BM25 across segments.
+    """
     generation = IndexHolder(index_dir).get()
     answers = []
     for q in QUERIES:
@@ -107,7 +111,9 @@ def _answers(index_dir: Path) -> list[dict]:
             answer = search(generation, parse_request({"q": q, "per_page": "50", **extra}), cache=False).to_dict()
             answer.pop("took_ms"), answer.pop("generation")
             for hit in answer["results"]:
-                hit["score"] = None if hit["score"] is None else round(hit["score"], 3)
+                hit["score"] = None if hit["score"] is None or "*" in q else round(hit["score"], 3)
+            if "*" in q and not extra.get("sort"):
+                answer["results"].sort(key=lambda hit: hit["id"])
             answers.append(answer)
     generation.close()
     return answers
