@@ -29,7 +29,10 @@ CHILD_TIMEOUT = 180
 def fingerprint(index_dir: Path) -> dict:
     """What a reader sees of the live index: generation, sizes, and one known query's whole answer."""
     generation = IndexHolder(index_dir).get()
-    result = search(generation, parse_request({"q": KNOWN_QUERY, "per_page": "100"}))
+    try:
+        result = search(generation, parse_request({"q": KNOWN_QUERY, "per_page": "100"}))
+    finally:
+        generation.close()  # this thread's searcher: close it rather than leave it to the garbage collector
     return {
         "generation": generation.name,
         "paragraphs": generation.index.doc_count_all(),
@@ -85,8 +88,10 @@ def assert_previous_serves(index_dir: Path, before: dict, holder: IndexHolder) -
     assert before == fingerprint(index_dir)
     assert before["paragraphs"] == before["columns"] == before["meta_paragraphs"]
     assert before["generation"] == holder.get().name  # a worker that was already serving keeps serving
-    client = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()
-    response = client.get("/api/search", query_string={"q": KNOWN_QUERY, "per_page": 100})
+    holder.get().close()
+    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
+    response = app.test_client().get("/api/search", query_string={"q": KNOWN_QUERY, "per_page": 100})
+    app.extensions["fahras"].get().close()
     assert 200 == response.status_code
     body = response.get_json()
     assert (before["generation"], before["total"], before["ids"]) == (
