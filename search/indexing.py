@@ -277,6 +277,10 @@ def _write_in_processes(target: Path, numbered: Iterator[tuple[int, dict]], proc
         for worker in workers:
             worker.join()
         return [parts[n] for n in range(procs)]
+    except BaseException:
+        for job in (*jobs, results):
+            job.cancel_join_thread()  # batches nobody will read must not hold this process at exit
+        raise
     finally:
         for worker in workers:
             if worker.is_alive():

@@ -8,6 +8,7 @@ rest is HTML-escaped. Formatters keep state, so one is made per call.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from html import escape
 
@@ -46,15 +47,17 @@ class WindowFragmenter(highlight.Fragmenter):
         self, text: str, matches: list[_Match], words: list[tuple[int, int]]
     ) -> Iterator[highlight.Fragment]:
         """Yield candidate fragments; ``words`` holds every word's (start, end)."""
+        starts = [s for s, _ in words]
+        ends = [e for _, e in words]
         if not matches:
-            yield self._window(text, [], 0, words)
+            yield self._window(text, [], 0, starts, ends)
             return
         for i, first in enumerate(matches):
             inside = [m for m in matches[i:] if m.endchar - first.startchar <= self.maxchars] or [first]
-            yield self._window(text, inside, first.startchar, words)
+            yield self._window(text, inside, first.startchar, starts, ends)
 
     def _window(
-        self, text: str, inside: list[_Match], start: int, words: list[tuple[int, int]]
+        self, text: str, inside: list[_Match], start: int, starts: list[int], ends: list[int]
     ) -> highlight.Fragment:
         """Centre the matches in a window of maxchars and snap both ends to whole words."""
         if inside:
@@ -66,17 +69,17 @@ class WindowFragmenter(highlight.Fragmenter):
             end = max(end, inside[-1].endchar)
         # Snap: start at the first word starting at or after `start` (not before a match),
         # end at the last word ending at or before `end`.
-        starts = [s for s, _ in words if s >= start]
-        ends = [e for _, e in words if e <= end]
-        first_start = min(starts) if starts else start
+        after = bisect_left(starts, start)  # word starts are sorted, and so are word ends
+        first_start = starts[after] if after < len(starts) else start
         if inside:
             first_start = min(first_start, inside[0].startchar)
-        last_end = max(ends) if ends else end
+        before = bisect_right(ends, end)
+        last_end = ends[before - 1] if before else end
         if inside:
             last_end = max(last_end, inside[-1].endchar)
-        if first_start <= (words[0][0] if words else 0):
+        if first_start <= (starts[0] if starts else 0):
             first_start = 0
-        if last_end >= (words[-1][1] if words else len(text)):
+        if last_end >= (ends[-1] if ends else len(text)):
             last_end = len(text)
         return highlight.Fragment(text, inside, first_start, last_end)
 
