@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -30,15 +31,23 @@ from search.schema import term_positions
 
 log = logging.getLogger("fahras")
 
+# whoosh-reloaded 2.7.5 calls ``terminfo.set_inline`` when it inlines a short posting list, but the
+# method is named ``set_inlined`` (so inlining only ever worked with inlinelimit <= 1, i.e. never).
+if not hasattr(W3TermInfo, "set_inline"):
+    W3TermInfo.set_inline = W3TermInfo.set_inlined
+
 #: Paragraphs per segment (bounds a writer's memory to a few hundred MB).
 SEGMENT_DOCS = 40_000
 #: Paragraphs per writer checked against the schema's own analyzers.
 CHECKED_DOCS = 64
 _FAST_FIELDS = ("text", "exact", "title")
+#: Whoosh's codec settings: terms in at most ``inlinelimit`` paragraphs keep their postings inline in
+#: the term table (most words of news are rare: no posting block to pickle, compress and seek to).
+CODEC = {"blocklimit": 128, "compression": 3, "inlinelimit": 1}
 
 
 class MemoryPool:
-    """Postings by (field, term) in memory; ``iter_postings`` yields them in the codec's order."""
+    """Postings by (field, term) in memory, each list in docnum order (documents are added in order)."""
 
     def __init__(self) -> None:
         self.terms: dict[tuple[str, bytes], list[tuple[int, float, bytes]]] = {}
@@ -50,13 +59,6 @@ class MemoryPool:
         if postings is None:
             self.terms[key] = postings = []
         postings.append((item[2], item[3], item[4]))
-
-    def iter_postings(self):
-        """Yield every posting sorted by field, term, then docnum (docnums are added in order)."""
-        for key in sorted(self.terms):
-            fieldname, tbytes = key
-            for docnum, weight, value in self.terms[key]:
-                yield fieldname, tbytes, docnum, weight, value
 
     def frequencies(self, fieldname: str) -> Counter[str]:
         """Return the document frequency of each term of one field."""
@@ -73,26 +75,38 @@ def _stored_length(length: int) -> int:
     return byte_to_length(length_to_byte(length))
 
 
-class _Lengths:
-    """Field lengths of the segment's documents, as ``add_postings`` asks for them."""
-
-    def __init__(self, lengths: dict[str, list[int]]) -> None:
-        self.lengths = lengths
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        column = self.lengths.get(fieldname)
-        return column[docnum] if column is not None else default
+def _add_blocks(postwriter, postings: list[tuple[int, float, bytes]], lengths: list[int] | None) -> None:
+    """Fill a term's posting blocks a block at a time: what ``W3PostingsWriter.add_posting`` does per
+    posting (buffer ids, weights and values, track the block's weight and length bounds, write a full
+    block before buffering more), in bulk."""
+    limit = postwriter._blocklimit
+    for start in range(0, len(postings), limit):
+        if len(postwriter._ids) >= limit:
+            postwriter._write_block()
+        ids, weights, values = zip(*postings[start : start + limit], strict=True)
+        postwriter._ids.extend(ids)
+        postwriter._weights.extend(weights)
+        postwriter._maxweight = max(postwriter._maxweight, max(weights))
+        postwriter._values.extend(v for v in values if v)
+        if lengths is not None:
+            used = [n for n in map(lengths.__getitem__, ids) if n]
+            if used:
+                low, high = min(used), max(used)
+                if postwriter._minlength is None or low < postwriter._minlength:
+                    postwriter._minlength = low
+                postwriter._maxlength = max(postwriter._maxlength, high)
 
 
 class ParagraphWriter(SegmentWriter):
     """A segment writer for paragraph documents (see the module docstring)."""
 
     def __init__(self, ix) -> None:
-        super().__init__(ix, _lk=False, compound=False)
+        super().__init__(ix, _lk=False, compound=False, codec=W3Codec(**CODEC))
         self.pool = MemoryPool()
         self.lengths: dict[str, list[int]] = {}
         self.fast = True
         self._title: tuple[str | None, dict[str, list[int]]] = (None, {})
+        self._single: dict[int, bytes] = {}  # encoded one-position values, by position
 
     def _analysed(self, doc: dict) -> dict[str, dict[str, list[int]]]:
         """Return the term positions of the analysed fields, the title reused along an article."""
@@ -102,10 +116,21 @@ class ParagraphWriter(SegmentWriter):
         return {"text": stems, "exact": exact, "title": self._title[1]}
 
     def _postings(self, fieldname: str, positions: dict[str, list[int]]) -> list[tuple[bytes, int, float, bytes]]:
-        """Turn term positions into (term, freq, weight, value) as the field's format encodes them."""
+        """Turn term positions into (term, freq, weight, value) as the field's format encodes them
+        (the encoding of a single position, most postings, is remembered)."""
         fmt = self.schema[fieldname].format
         boost = fmt.field_boost
-        return [(term.encode("utf-8"), len(p), len(p) * boost, fmt.encode(p)) for term, p in positions.items()]
+        single = self._single
+        rows = []
+        for term, p in positions.items():
+            if len(p) == 1:
+                value = single.get(p[0])
+                if value is None:
+                    value = single[p[0]] = fmt.encode(p)
+            else:
+                value = fmt.encode(p)
+            rows.append((term.encode("utf-8"), len(p), len(p) * boost, value))
+        return rows
 
     def _check(self, doc: dict, fast: dict[str, list]) -> None:
         """Compare the fast postings with the schema analyzers' own; fall back for good on a difference."""
@@ -148,10 +173,29 @@ class ParagraphWriter(SegmentWriter):
         self.docnum += 1
 
     def _flush_segment(self) -> None:
-        """Write the postings, sorted once, with the lengths kept in memory."""
+        """Write the postings term by term, sorted once, with the lengths kept in memory.
+
+        The same calls ``FieldWriter.add_postings`` makes, without a generator step, an order check
+        and a length look-up per posting.
+        """
         self.perdocwriter.close()
-        self.fieldwriter.add_postings(self.schema, _Lengths(self.lengths), self.pool.iter_postings())
-        self.fieldwriter.close()
+        writer = self.fieldwriter
+        terms = self.pool.terms
+        fieldname = None
+        lengths: list[int] | None = None
+        for key in sorted(terms):
+            if key[0] != fieldname:
+                if fieldname is not None:
+                    writer.finish_field()
+                fieldname = key[0]
+                writer.start_field(fieldname, self.schema[fieldname])
+                lengths = self.lengths.get(fieldname)
+            writer.start_term(key[1])
+            _add_blocks(writer._postwriter, terms[key], lengths)
+            writer.finish_term()
+        if fieldname is not None:
+            writer.finish_field()
+        writer.close()
 
     def finish(self):  # -> whoosh Segment
         """Write and close the segment (not committed: the caller lists it in the index's TOC).
