@@ -267,7 +267,9 @@ def first_query_ms(index: Path, query: BenchQuery) -> float:
         f"search(IndexHolder({str(index)!r}).get(), parse_request(json.loads({json.dumps(query.params())!r})));"
         "print((time.perf_counter() - t) * 1000)"
     )
-    return float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+    run = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         cwd=tempfile.gettempdir())  # not the repository: PYTHONPATH may name another checkout
+    return float(run.stdout)
 
 
 # ---------------------------------------------------------------------------------------------
