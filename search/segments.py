@@ -36,8 +36,9 @@ log = logging.getLogger("fahras")
 if not hasattr(W3TermInfo, "set_inline"):
     W3TermInfo.set_inline = W3TermInfo.set_inlined
 
-#: Paragraphs per segment (bounds a writer's memory to a few hundred MB).
-SEGMENT_DOCS = 40_000
+#: Paragraphs per segment: bounds a writer's memory (about 8 KB a paragraph); fewer segments mean
+#: fewer term look-ups per query, so the default gives each of two writers one segment.
+SEGMENT_DOCS = 100_000
 #: Paragraphs per writer checked against the schema's own analyzers.
 CHECKED_DOCS = 64
 _FAST_FIELDS = ("text", "exact", "title")
@@ -50,19 +51,20 @@ class MemoryPool:
     """Postings by (field, term) in memory, each list in docnum order (documents are added in order)."""
 
     def __init__(self) -> None:
-        self.terms: dict[tuple[str, bytes], list[tuple[int, float, bytes]]] = {}
+        self.terms: dict[tuple[str, bytes], list] = {}
 
-    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
-        """Add one (field, term, docnum, weight, value) posting."""
-        key = (item[0], item[1])
+    def add(self, fieldname: str, tbytes: bytes, docnum: int, weight: float, value: bytes) -> None:
+        """Add one posting (kept flat: docnum, weight, value, docnum, ...)."""
+        key = (fieldname, tbytes)
         postings = self.terms.get(key)
         if postings is None:
-            self.terms[key] = postings = []
-        postings.append((item[2], item[3], item[4]))
+            self.terms[key] = [docnum, weight, value]
+        else:
+            postings += (docnum, weight, value)
 
     def frequencies(self, fieldname: str) -> Counter[str]:
         """Return the document frequency of each term of one field."""
-        return Counter({t.decode("utf-8"): len(p) for (f, t), p in self.terms.items() if f == fieldname})
+        return Counter({t.decode("utf-8"): len(p) // 3 for (f, t), p in self.terms.items() if f == fieldname})
 
     def cleanup(self) -> None:
         """Drop every posting."""
@@ -75,19 +77,21 @@ def _stored_length(length: int) -> int:
     return byte_to_length(length_to_byte(length))
 
 
-def _add_blocks(postwriter, postings: list[tuple[int, float, bytes]], lengths: list[int] | None) -> None:
+def _add_blocks(postwriter, postings: list, lengths: list[int] | None) -> None:
     """Fill a term's posting blocks a block at a time: what ``W3PostingsWriter.add_posting`` does per
     posting (buffer ids, weights and values, track the block's weight and length bounds, write a full
-    block before buffering more), in bulk."""
+    block before buffering more), in bulk. ``postings`` is flat: docnum, weight, value, docnum, ..."""
     limit = postwriter._blocklimit
-    for start in range(0, len(postings), limit):
+    for start in range(0, len(postings), 3 * limit):
         if len(postwriter._ids) >= limit:
             postwriter._write_block()
-        ids, weights, values = zip(*postings[start : start + limit], strict=True)
+        end = start + 3 * limit
+        ids = postings[start:end:3]
+        weights = postings[start + 1 : end : 3]
         postwriter._ids.extend(ids)
         postwriter._weights.extend(weights)
         postwriter._maxweight = max(postwriter._maxweight, max(weights))
-        postwriter._values.extend(v for v in values if v)
+        postwriter._values.extend(v for v in postings[start + 2 : end : 3] if v)
         if lengths is not None:
             used = [n for n in map(lengths.__getitem__, ids) if n]
             if used:
@@ -101,12 +105,13 @@ class ParagraphWriter(SegmentWriter):
     """A segment writer for paragraph documents (see the module docstring)."""
 
     def __init__(self, ix) -> None:
-        super().__init__(ix, _lk=False, compound=False, codec=W3Codec(**CODEC))
+        super().__init__(ix, _lk=False, codec=W3Codec(**CODEC))
         self.pool = MemoryPool()
         self.lengths: dict[str, list[int]] = {}
         self.fast = True
         self._title: tuple[str | None, dict[str, list[int]]] = (None, {})
         self._single: dict[int, bytes] = {}  # encoded one-position values, by position
+        self._weights: dict[float, dict[int, float]] = {}
 
     def _analysed(self, doc: dict) -> dict[str, dict[str, list[int]]]:
         """Return the term positions of the analysed fields, the title reused along an article."""
@@ -121,6 +126,7 @@ class ParagraphWriter(SegmentWriter):
         fmt = self.schema[fieldname].format
         boost = fmt.field_boost
         single = self._single
+        weights = self._weights.setdefault(boost, {})  # one float object per (boost, frequency)
         rows = []
         for term, p in positions.items():
             if len(p) == 1:
@@ -129,7 +135,10 @@ class ParagraphWriter(SegmentWriter):
                     value = single[p[0]] = fmt.encode(p)
             else:
                 value = fmt.encode(p)
-            rows.append((term.encode("utf-8"), len(p), len(p) * boost, value))
+            weight = weights.get(len(p))
+            if weight is None:
+                weight = weights[len(p)] = len(p) * boost
+            rows.append((term.encode("utf-8"), len(p), weight, value))
         return rows
 
     def _check(self, doc: dict, fast: dict[str, list]) -> None:
@@ -162,7 +171,7 @@ class ParagraphWriter(SegmentWriter):
                 items = fast[fieldname] if fieldname in fast else fieldobj.index(value)
                 for tbytes, freq, weight, vbytes in items:
                     length += freq
-                    add((fieldname, tbytes, docnum, weight, vbytes))
+                    add(fieldname, tbytes, docnum, weight, vbytes)
                 if fieldobj.scorable:
                     self.lengths.setdefault(fieldname, []).append(_stored_length(length))
                 else:
