@@ -22,13 +22,12 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector, TopCollector
 from search.errors import NotFound
 from search.facets import count_facets, filter_masks
 from search.query import QueryPlan, SearchRequest, build_query
+from search.rerank import candidate_count, rerank
 from search.snippets import make_snippet, plain_snippet
 from search.store import Generation
 from search.suggest import suggest
 from search.variants import expand_variants
 
-#: Below this many results a did-you-mean suggestion is looked for.
-SUGGEST_BELOW = 3
 #: Time budget of one search, in ms, unless the caller gives one (the web layer passes its setting).
 DEFAULT_BUDGET_MS = 2000.0
 
@@ -210,18 +209,20 @@ def _page_by_relevance(
     """Return the requested page of (docnum, score) ranked by BM25F (the best found so far if time runs out)."""
     limit = request.page * request.per_page
     searcher = generation.searcher()
-    collector = BudgetCollector(TopCollector(limit=limit), deadline, final if filtered else None)
+    collect = candidate_count(plan.groups, limit)
+    collector = BudgetCollector(TopCollector(limit=collect), deadline, final if filtered else None)
     try:
         searcher.search_with_collector(plan.query, collector)
     except TimeLimit:
         deadline.hit = True
     results = collector.results()
     order = generation.columns.order
+    rows = [(results.docnum(i), results.score(i)) for i in range(min(collect, results.scored_length()))]
     ranked = sorted(
-        ((results.docnum(i), results.score(i)) for i in range(min(limit, results.scored_length()))),
+        rerank(searcher, plan.groups, rows),
         key=lambda row: (-row[1], order[row[0]]),  # equal scores in corpus order, however segments fell
     )
-    return ranked[(request.page - 1) * request.per_page :]
+    return ranked[(request.page - 1) * request.per_page : limit]
 
 
 def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:
@@ -294,7 +295,8 @@ def search(
         page = _page_by_date(generation, final, request)
     hits = [_hit(generation, docnum, score, plan, deadline) for docnum, score in page]
     suggestion = None
-    if total < SUGGEST_BELOW and plan.words and not deadline.passed():
+    # A word the index does not know gets a suggestion even when its nearest forms found results.
+    if plan.words and not deadline.passed():
         suggestion = suggest(generation, request.q, plan.words)
     took = round((time.perf_counter() - started) * 1000, 2)
     result = SearchResult(request, total, hits, facets, took, relaxed, suggestion, generation.name)

@@ -64,6 +64,8 @@ class WindowFragmenter(highlight.Fragmenter):
             span_end = inside[-1].endchar
             slack = max(0, self.maxchars - (span_end - start))
             start = max(0, start - slack // 3)
+        # Near the end of a paragraph, use the room left there on earlier words instead.
+        start = max(0, min(start, len(text) - self.maxchars))
         end = min(len(text), start + self.maxchars)
         if inside:
             end = max(end, inside[-1].endchar)

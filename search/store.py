@@ -18,6 +18,7 @@ from whoosh.index import IndexError as WhooshIndexError
 from search.columns import Columns, load_columns
 from search.errors import IndexUnavailable
 from search.indexing import CURRENT, META, current_generation, generations_dir, is_complete
+from search.query import ranking_model
 from search.schema import SCHEMA_VERSION
 
 log = logging.getLogger("fahras")
@@ -86,7 +87,7 @@ class Generation:
         """Return this thread's searcher (opened once; generations never change on disk)."""
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
-            searcher = self._local.searcher = self.index.searcher()
+            searcher = self._local.searcher = self.index.searcher(weighting=ranking_model())
         return searcher
 
     def close(self) -> None:

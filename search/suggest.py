@@ -57,10 +57,11 @@ def closest_word(word: str, words: list[str], dfs: np.ndarray) -> str | None:
 
 
 def suggest(generation, q: str, words: list[str]) -> str | None:
-    """Return ``q`` with each unknown word replaced by its closest indexed word, or None."""
-    if generation.vocabulary is None:
-        generation.vocabulary = load_vocabulary(generation.path)
-    vocab_words, dfs = generation.vocabulary
+    """Return ``q`` with each unknown word replaced by its closest indexed word, or None.
+
+    Cheap when every word is known (one document-frequency look-up each); the vocabulary is loaded
+    the first time a word is not.
+    """
     searcher = generation.searcher()
     changed = False
     pieces = []
@@ -68,7 +69,9 @@ def suggest(generation, q: str, words: list[str]) -> str | None:
         core = piece.strip('"-*')
         norm, _ = analyze_word(core) if core else ("", None)
         if norm and norm in words and searcher.doc_frequency("exact", norm) == 0:
-            better = closest_word(norm, vocab_words, dfs)
+            if generation.vocabulary is None:
+                generation.vocabulary = load_vocabulary(generation.path)
+            better = closest_word(norm, *generation.vocabulary)
             if better:
                 piece = piece.replace(core, better)
                 changed = True

@@ -11,12 +11,16 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 from pyarabic import araby
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 from whoosh import query as wq
 
 from search.analysis import STOPWORDS, analyze_word, exact_tokens
 from search.normalize import normalize
 from search.stem import stem as light_stem
+from search.stem import strip_suffixes
 
 #: Single-letter proclitics Lucene leaves on, alone or after و/ف, longest first; ال after them is
 #: removed by the stemmer. Only stripped when at least MIN_REMAINDER letters remain.
@@ -29,6 +33,8 @@ MIN_VARIANT_LETTERS = 4
 MAX_VARIANTS = 3
 #: Weights against the typed word's own term (1.0).
 PROCLITIC_WEIGHT = 1.0
+#: The other reading of an initial و is the same word (وزارة / الوزارة): full weight.
+WAW_WEIGHT = 1.0
 VARIANT_WEIGHT = 0.4
 SYNONYM_WEIGHT = 0.6
 
@@ -44,6 +50,25 @@ def strip_proclitic(word: str) -> list[str]:
         for p in PROCLITICS
         if word.startswith(p) and len(word) - len(p) >= MIN_REMAINDER and araby.is_arabicrange(word[-1])
     ]
+
+
+def waw_forms(normalized: str, stem: str) -> list[str]:
+    """Return the stem a word would have with its initial و read the other way.
+
+    Lucene strips a leading و from any word of four letters, so وزارة stems to زار while الوزارة stems
+    to وزار: the same word lands on two stems. A query word gets the other one too (when indexed).
+
+    >>> waw_forms("وزاره", "زار"), waw_forms("الوزاره", "وزار")
+    (['وزار'], ['زار'])
+    """
+    forms = []
+    if normalized.startswith(araby.WAW) and not stem.startswith(araby.WAW):
+        kept = strip_suffixes(normalized)
+        if kept != normalized or len(kept) > len(stem):
+            forms.append(kept)
+    if stem.startswith(araby.WAW) and len(stem) >= 4:
+        forms.append(stem[1:])
+    return [f for f in forms if f != stem]
 
 
 def spelling_variants(word: str) -> list[str]:
@@ -120,6 +145,11 @@ def expand_variants(generation, normalized: str, stem: str, plan) -> list[wq.Que
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=PROCLITIC_WEIGHT))
             break
+    for alt in waw_forms(normalized, stem):
+        if alt not in seen and _df(generation, alt):
+            seen.add(alt)
+            plan.stems.add(alt)
+            extra.append(wq.Term("text", alt, boost=WAW_WEIGHT))
     variants = []
     for form in spelling_variants(normalized):
         alt = light_stem(form)
@@ -134,6 +164,10 @@ def expand_variants(generation, normalized: str, stem: str, plan) -> list[wq.Que
             seen.add(alt)
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=RELATED_WEIGHT))
+    if own == 0 and not extra:
+        for alt in near_stems(generation, stem):
+            plan.stems.add(alt)
+            extra.append(wq.Term("text", alt, boost=FUZZY_WEIGHT))
     return extra
 
 
@@ -141,9 +175,14 @@ def expand_variants(generation, normalized: str, stem: str, plan) -> list[wq.Que
 #: تقع finds يقع and ولدت finds ولد, at RELATED_WEIGHT.
 VERB_PREFIXES = (araby.YEH, araby.TEH, araby.NOON, araby.ALEF)
 RELATED_ENDINGS = (araby.TEH, araby.WAW + araby.ALEF, araby.ALEF, araby.WAW, araby.YEH)
-RELATED_WEIGHT = 0.4
+RELATED_WEIGHT = 0.2
 MAX_RELATED = 5
 _RELATED: dict[str, dict[str, list[tuple[int, str]]]] = {}
+#: A word the index does not know at all (a typo, a hamza misplaced: قاءد, بلجيكيا) is matched by its
+#: nearest indexed stems, one edit away (two for long words), at FUZZY_WEIGHT.
+FUZZY_WEIGHT = 0.4
+MAX_FUZZY = 2
+_VOCABULARY: dict[str, tuple[list[str], np.ndarray]] = {}
 
 
 def root_key(stem: str) -> str:
@@ -184,3 +223,26 @@ def related_stems(generation, stem: str) -> list[str]:
         return []
     forms = _related_table(generation).get(root_key(stem), [])
     return [w for _, w in forms if w != stem][:MAX_RELATED]
+
+
+def _stem_vocabulary(generation) -> tuple[list[str], np.ndarray]:
+    """Return the generation's Arabic text stems and their document frequencies (built once)."""
+    key = str(generation.path)
+    if key not in _VOCABULARY:
+        table = _related_table(generation)
+        pairs = [(w, df) for forms in table.values() for df, w in forms]
+        _VOCABULARY.clear()
+        _VOCABULARY[key] = ([w for w, _ in pairs], np.array([df for _, df in pairs], dtype=np.int64))
+    return _VOCABULARY[key]
+
+
+def near_stems(generation, stem: str) -> list[str]:
+    """Return the most frequent indexed stems nearest to an unknown stem (at most MAX_FUZZY)."""
+    if generation is None or len(stem) < 3 or not araby.is_arabicrange(stem[0]):
+        return []
+    words, dfs = _stem_vocabulary(generation)
+    limit = 1 if len(stem) < 7 else 2
+    found = process.extract(stem, words, scorer=Levenshtein.distance, score_cutoff=limit, limit=50)
+    found.sort(key=lambda item: (item[1], -dfs[item[2]]))
+    best = found[0][1] if found else None
+    return [w for w, distance, _ in found if distance == best][:MAX_FUZZY]

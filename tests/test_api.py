@@ -383,18 +383,21 @@ def test_snippet_escapes_html(tmp_path: Path) -> None:
 
 
 def test_suggestion_for_a_misspelled_query(client) -> None:
-    """بيلوسوفف finds nothing; the suggestion is the indexed بيلوسوف, which finds six paragraphs."""
+    """بيلوسوفف is not indexed: its nearest indexed word finds the six paragraphs, and the page offers it."""
     result = api(client, q="بيلوسوفف")
-    assert (0, "بيلوسوفف", "بيلوسوف") == (result["total"], result["query"]["q"], result["suggestion"])
+    assert ("بيلوسوفف", "بيلوسوف") == (result["query"]["q"], result["suggestion"])
     assert {"q": ["بيلوسوف"], "per_page": ["100"]} == _query(result["links"]["suggestion"])
-    assert 6 == api(client, q=result["suggestion"])["total"]
-    assert None is api(client, q="بيلوسوف")["suggestion"]
+    exact = api(client, q=result["suggestion"])
+    assert (6, None) == (exact["total"], exact["suggestion"])
+    assert set(hits(exact)) == set(hits(result))
+    assert all("<mark>بيلوسوف</mark>" in h["snippet"] for h in result["results"])
 
 
-def test_suggestion_when_one_misspelled_word_forces_the_relaxed_fallback(client) -> None:
-    """وزيرر الدفاع finds nothing with all words; the relaxed answer still offers وزير الدفاع."""
+def test_suggestion_when_one_word_is_misspelled(client) -> None:
+    """وزيرر الدفاع: the unknown word is matched by its nearest form, and وزير الدفاع is suggested."""
     result = api(client, q="وزيرر الدفاع")
-    assert (True, "وزير الدفاع") == (result["relaxed"], result["suggestion"])
+    assert (False, "وزير الدفاع") == (result["relaxed"], result["suggestion"])
+    assert {"000-2", "003-5"} <= set(hits(result))  # "وزير الدفاع الروسي" in both
 
 
 # ---------------------------------------------------------------------------------------------
