@@ -37,6 +37,8 @@ TITLE_WEIGHT = 2.0
 BM25_K1 = 0.8
 BM25_B = 0.9
 
+_ASCII_INTEGER = re.compile(r"[0-9]{1,9}")
+_ASCII_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CLAUSE = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _STRAY = re.compile(r"[()\[\]{}~^:+!\\&|]")
 _OPERATOR_WORDS = frozenset({"AND", "NOT", "&&", "||"})
@@ -123,12 +125,11 @@ def _many(values: Mapping[str, object], name: str) -> list[str]:
 
 def _int(text: str | None, name: str, default: int, low: int, high: int) -> int:
     """Parse a bounded integer parameter or raise QueryError."""
-    if text is None or text.strip() == "":
+    if text is None or text == "":
         return default
-    try:
-        number = int(text.strip())
-    except ValueError:
-        raise QueryError(f"'{name}' must be a whole number, got {text[:40]!r}") from None
+    if not _ASCII_INTEGER.fullmatch(text):
+        raise QueryError(f"'{name}' must be a whole number written 0-9, got {text[:40]!r}")
+    number = int(text)
     if not low <= number <= high:
         raise QueryError(f"'{name}' must be between {low} and {high}, got {number}")
     return number
@@ -136,10 +137,12 @@ def _int(text: str | None, name: str, default: int, low: int, high: int) -> int:
 
 def _date(text: str | None, name: str) -> str | None:
     """Parse a YYYY-MM-DD parameter or raise QueryError."""
-    if text is None or text.strip() == "":
+    if text is None or text == "":
         return None
+    if not _ASCII_DATE.fullmatch(text):
+        return _bad_date(name, text)
     try:
-        return date.fromisoformat(text.strip()).isoformat() if len(text.strip()) == 10 else _bad_date(name, text)
+        return date.fromisoformat(text).isoformat()
     except ValueError:
         return _bad_date(name, text)
 
@@ -160,14 +163,16 @@ def _choice(text: str | None, name: str, choices: tuple[str, ...], default: str 
 
 def parse_request(values: Mapping[str, object]) -> SearchRequest:
     """Validate raw parameters (a mapping of name to value or list of values) into a SearchRequest."""
-    q = (_one(values, "q") or "").strip()
-    if len(q) > MAX_QUERY_CHARS:
-        raise QueryError(f"'q' is longer than {MAX_QUERY_CHARS} characters ({len(q)})", "query_too_long")
+    raw_q = _one(values, "q") or ""
+    if len(raw_q) > MAX_QUERY_CHARS:
+        raise QueryError(f"'q' is longer than {MAX_QUERY_CHARS} characters ({len(raw_q)})", "query_too_long")
+    q = raw_q.strip()
     if "\x00" in q:
         raise QueryError("'q' contains a NUL character")
-    sources = tuple(dict.fromkeys(s.strip() for s in _many(values, "source") if s.strip()))
-    if len(sources) > MAX_SOURCES:
-        raise QueryError(f"at most {MAX_SOURCES} 'source' filters, got {len(sources)}", "too_many_sources")
+    raw_sources = [s for s in _many(values, "source") if s != ""]
+    if len(raw_sources) > MAX_SOURCES:
+        raise QueryError(f"at most {MAX_SOURCES} 'source' filters, got {len(raw_sources)}", "too_many_sources")
+    sources = tuple(dict.fromkeys(s.strip() for s in raw_sources if s.strip()))
     date_from, date_to = _date(_one(values, "date_from"), "date_from"), _date(_one(values, "date_to"), "date_to")
     if date_from and date_to and date_from > date_to:
         raise QueryError(f"'date_from' ({date_from}) is after 'date_to' ({date_to})", "invalid_date_range")

@@ -14,6 +14,8 @@ def _param(name: str, schema: dict, description: str, explode: bool = False) -> 
     param = {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
     if explode:
         param.update(style="form", explode=True)
+    else:
+        param["allowEmptyValue"] = True  # an empty field (as an HTML form sends it) means "not given"
     return param
 
 
