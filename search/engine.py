@@ -182,11 +182,32 @@ def _mask(generation: Generation, query: wq.Query, size: int, deadline: Deadline
 
 
 def _combine(generation, subqueries, size, deadline, op, start) -> np.ndarray:
-    """Fold sub-query masks with a numpy boolean operation."""
+    """Fold sub-query masks with a numpy boolean operation.
+
+    In an OR, a phrase or span (words near each other) matches only where all its words do; when the
+    other alternatives already cover all of those documents it cannot add one, and its positions are
+    never read (proximity evidence ORed beside its own words costs nothing here).
+    """
     mask = np.full(size, start, dtype=bool)
+    later = []
     for sub in subqueries:
-        op(mask, _mask(generation, sub, size, deadline), out=mask)
+        if op is np.logical_or and isinstance(sub, _ALL_WORDS):
+            later.append(sub)
+        else:
+            op(mask, _mask(generation, sub, size, deadline), out=mask)
+    for sub in later:
+        words = np.ones(size, dtype=bool)
+        for fieldname, text in sub.terms():
+            holding = np.zeros(size, dtype=bool)
+            holding[term_docs(generation, fieldname, text)] = True
+            words &= holding
+        if (words & ~mask).any():
+            mask |= _mask(generation, sub, size, deadline)
     return mask
+
+
+#: Queries matching only documents holding every one of their words.
+_ALL_WORDS = (wq.Phrase, wq.Ordered, wq.spans.SpanNear, wq.spans.SpanNear2)
 
 
 def _page_by_date(generation: Generation, final: np.ndarray, request: SearchRequest) -> list[tuple[int, None]]:
