@@ -12,12 +12,14 @@ re-index removes the partial directory. The live and the previous generations ar
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import json
 import multiprocessing
 import os
 import queue
 import shutil
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -41,6 +43,7 @@ LOCK = "reindex.lock"
 GENERATIONS = "generations"
 COMPLETE = "COMPLETE"
 META = "meta.json"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 #: Paragraphs per batch dealt to a writer process.
 BATCH_DOCS = 400
 
@@ -80,6 +83,11 @@ def is_complete(generation_path: Path) -> bool:
     return (generation_path / COMPLETE).exists()
 
 
+#: Descriptors of re-index locks this process holds: a forked writer closes its copies, so that a
+#: killed re-index never leaves its lock held by its writers.
+_held_locks: set[int] = set()
+
+
 @contextmanager
 def reindex_lock(index_dir: Path) -> Iterator[None]:
     """Hold the re-index lock; fail at once if another re-index holds it (a killed one does not)."""
@@ -91,9 +99,11 @@ def reindex_lock(index_dir: Path) -> Iterator[None]:
             raise ReindexRunning(
                 f"another re-index of {index_dir} is running; wait for it to finish"
             ) from None
+        _held_locks.add(handle.fileno())
         try:
             yield
         finally:
+            _held_locks.discard(handle.fileno())
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -246,7 +256,7 @@ def _write_in_processes(target: Path, numbered: Iterator[tuple[int, dict]], proc
     jobs = [context.Queue(4) for _ in range(procs)]
     results = context.Queue()
     workers = [
-        context.Process(target=_writer_process, args=(target, jobs[n], results, n), daemon=True)
+        context.Process(target=_writer_process, args=(target, jobs[n], results, n, os.getpid()), daemon=True)
         for n in range(procs)
     ]
     for worker in workers:
@@ -302,9 +312,24 @@ def _put(job: multiprocessing.Queue, item: object, workers: list, results: multi
                 raise RuntimeError(f"writer process {number} failed:\n{error}") from None
 
 
-def _writer_process(target: Path, jobs: multiprocessing.Queue, results: multiprocessing.Queue, number: int) -> None:
+def _die_with_parent() -> None:
+    """Have Linux kill this process the moment its parent dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``);
+    elsewhere the writer notices within a second, when its job queue is idle."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _writer_process(
+    target: Path, jobs: multiprocessing.Queue, results: multiprocessing.Queue, number: int, parent: int
+) -> None:
     """A writer process: index the batches it is dealt; exit when its parent is gone (killed)."""
-    parent = os.getppid()
+    for fd in _held_locks:
+        os.close(fd)  # the lock is the parent's: it must go when the parent goes
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request above
+        os._exit(1)
 
     def numbered() -> Iterator[tuple[int, dict]]:
         while True:
