@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -83,19 +84,32 @@ class Generation:
     #: Matching docnums by (field, term), shared by every query of this generation.
     terms: LRUCache = field(default_factory=lambda: LRUCache(TERM_CACHE_SIZE), repr=False)
 
+    #: Every searcher opened on this generation, by any thread: closed together when it is dropped.
+    _opened: list = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        # A generation replaced by a newer one is dropped by every holder; its files are then closed
+        # explicitly rather than left to the garbage collector (no file handle outlives it).
+        weakref.finalize(self, _close_searchers, self._opened)
+
     def searcher(self):  # -> whoosh Searcher
         """Return this thread's searcher (opened once; generations never change on disk)."""
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
             searcher = self._local.searcher = self.index.searcher(weighting=ranking_model())
+            self._opened.append(searcher)
         return searcher
 
     def close(self) -> None:
-        """Close this thread's searcher (others close when collected)."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None:
-            searcher.close()
-            self._local.searcher = None
+        """Close every searcher opened on this generation (it must not be used afterwards)."""
+        _close_searchers(self._opened)
+        self._local = threading.local()
+
+
+def _close_searchers(searchers: list) -> None:
+    """Close the given Whoosh searchers and forget them."""
+    while searchers:
+        searchers.pop().close()
 
 
 def open_generation(index_dir: Path, name: str, cache_size: int = DEFAULT_CACHE_SIZE) -> Generation:
