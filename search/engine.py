@@ -128,10 +128,10 @@ def term_docs(generation: Generation, fieldname: str, text: str) -> np.ndarray:
             if (fieldname, text) not in leaf:
                 continue
             matcher = leaf.postings(fieldname, text)
-            if isinstance(matcher, W3LeafMatcher):
+            if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
                 while matcher.is_active():
-                    matcher._read_ids()
-                    parts.append(np.asarray(matcher._ids, dtype=np.int32) + offset)
+                    matcher._read_data()  # a block's ids are stored as gaps: decode them with numpy
+                    parts.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)).astype(np.int32) + offset)
                     matcher._next_block()
             else:  # postings stored inline in the term info
                 parts.append(np.fromiter(matcher.all_ids(), dtype=np.int32) + offset)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from search.engine import matched_mask, search, term_docs
+from search.indexing import build_index
 from search.query import build_query, parse_request
 from search.store import IndexHolder
 
@@ -70,3 +71,18 @@ def test_date_sort_ties_follow_the_corpus(generation) -> None:
     assert [r[0] for r in rows] == sorted(r[0] for r in rows)
     first_article = [r for r in rows if r[1] == rows[0][1]]
     assert [r[2] for r in first_article] == sorted(r[2] for r in first_article)
+
+
+def test_term_docs_read_many_blocks_and_segments(tmp_path: Path, shared: Path, monkeypatch) -> None:
+    """Common words of a real news day span many posting blocks and several segments."""
+    monkeypatch.setattr("search.segments.SEGMENT_DOCS", 2_000)
+    day = sorted((shared / "corpora" / "saudinewsnet").glob("*.zip"))[0]
+    build_index([day], tmp_path, procs=2)
+    opened = IndexHolder(tmp_path).get()
+    searcher = opened.searcher()
+    assert len(searcher.reader().leaf_readers()) > 2
+    for fieldname, text in [("exact", "في"), ("exact", "الملك"), ("text", "سعود"), ("title", "مملك")]:
+        expected = list(searcher.postings(fieldname, text).all_ids())
+        assert len(expected) > 128
+        assert expected == term_docs(opened, fieldname, text).tolist()
+    opened.close()
