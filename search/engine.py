@@ -18,6 +18,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.collectors import TimeLimit, TimeLimitCollector, TopCollector
+from whoosh.matching.wrappers import RequireMatcher
 
 from search.errors import NotFound
 from search.facets import count_facets, filter_masks
@@ -30,6 +31,23 @@ from search.variants import expand_variants
 
 #: Time budget of one search, in ms, unless the caller gives one (the web layer passes its setting).
 DEFAULT_BUDGET_MS = 2000.0
+
+
+def _require_skip_to_quality(self, minquality: float) -> int:
+    """``RequireMatcher.skip_to_quality`` that re-aligns its intersection only when the two sides differ.
+
+    whoosh-reloaded 2.7.5 calls ``IntersectionMatcher._find_next`` unconditionally after skipping
+    blocks of the required side, and ``_find_next`` asserts the sides stand on different documents:
+    a title term required with a text term (``title:x REQUIRE text:x``) failed there on real news.
+    """
+    skipped = self.a.skip_to_quality(minquality)
+    a, b = self.child.a, self.child.b
+    if a.is_active() and b.is_active() and a.id() != b.id():
+        self.child._find_next()
+    return skipped
+
+
+RequireMatcher.skip_to_quality = _require_skip_to_quality
 
 
 class Deadline:
