@@ -169,7 +169,7 @@ def parse_request(values: Mapping[str, object]) -> SearchRequest:
     q = raw_q.strip()
     if "\x00" in q:
         raise QueryError("'q' contains a NUL character")
-    raw_sources = [s for s in _many(values, "source") if s != ""]
+    raw_sources = _many(values, "source")
     if len(raw_sources) > MAX_SOURCES:
         raise QueryError(f"at most {MAX_SOURCES} 'source' filters, got {len(raw_sources)}", "too_many_sources")
     sources = tuple(dict.fromkeys(s.strip() for s in raw_sources if s.strip()))

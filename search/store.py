@@ -144,6 +144,9 @@ class IndexHolder:
         self._lock = threading.Lock()
         self._generation: Generation | None = None
         self._stamp: tuple[int, int] | None = None
+        #: The last failure and the CURRENT stamp it was seen at: answered again without retrying
+        #: (or logging) until CURRENT moves.
+        self._failure: tuple[tuple[int, int] | None, IndexUnavailable] | None = None
 
     def _current_stamp(self) -> tuple[int, int] | None:
         """Return CURRENT's (inode, mtime) so a replaced pointer is noticed cheaply."""
@@ -162,19 +165,27 @@ class IndexHolder:
         with self._lock:
             if self._generation is not None and stamp == self._stamp:
                 return self._generation
-            name = current_generation(self.index_dir)
-            if name is None:
-                raise IndexUnavailable(
-                    f"no index in {self.index_dir} yet: run `fahras reindex --index {self.index_dir}`"
-                )
-            if self._generation is not None and self._generation.name == name:
-                self._stamp = stamp
-                return self._generation
+            if self._failure is not None and self._failure[0] == stamp:
+                raise self._failure[1]
             try:
-                opened = open_generation(self.index_dir, name, self.cache_size)
+                opened = self._open(stamp)
             except IndexUnavailable as exc:
                 log.error("index unavailable: %s; run `fahras reindex --index %s`", exc.message, self.index_dir)
+                self._failure = (stamp, exc)
                 raise
-            log.info("serving index generation %s (%s paragraphs)", name, opened.columns.doc_count)
+            if opened is self._generation:
+                return opened
+            self._failure = None
+            log.info("serving index generation %s (%s paragraphs)", opened.name, opened.columns.doc_count)
             self._generation, self._stamp = opened, stamp
             return opened
+
+    def _open(self, stamp: tuple[int, int] | None) -> Generation:
+        """Open the generation CURRENT names (or keep the open one if it is the same)."""
+        name = current_generation(self.index_dir)
+        if name is None:
+            raise IndexUnavailable(f"no index in {self.index_dir} yet: run `fahras reindex --index {self.index_dir}`")
+        if self._generation is not None and self._generation.name == name:
+            self._stamp = stamp
+            return self._generation
+        return open_generation(self.index_dir, name, self.cache_size)

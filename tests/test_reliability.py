@@ -78,8 +78,8 @@ def test_missing_index_is_503_then_recovers_without_restart(tmp_path, caplog):
     assert_serving(client, summary.generation)
 
 
-# Whoosh leaves the truncated segment's file open when reading it fails (closed later by the garbage collector);
-# the store retries the open on every request, so each 503 leaks one handle until collected (reported).
+# Whoosh leaves a truncated compound segment's file open when reading it fails (closed later by the garbage
+# collector). The store remembers the failure until CURRENT moves, so that is one handle per broken generation.
 LEAKS_A_HANDLE = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 

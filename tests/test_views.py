@@ -119,7 +119,9 @@ def test_no_results_page_offers_the_suggestion_and_help(client) -> None:
     widen = [query(a["href"]) for a in page.find("a") if a.get("href", "").startswith("/?")
              and query(a["href"]).get("q") == ["بيلوسوفف"]]
     # "remove the filters" in the help, and the selected source's toggle; one word, so no "any word" link.
-    assert [{"q": ["بيلوسوفف"]}, {"q": ["بيلوسوفف"]}] == widen
+    assert [{"q": ["بيلوسوفف"]}, {"q": ["بيلوسوفف"]}] == [w for w in widen if "source" not in w]
+    # The sources where the nearest indexed spelling occurs can be added to the selection.
+    assert {("الشرق", "أ ف ب"), ("الشرق", "إن تي في")} == {tuple(w["source"]) for w in widen if "source" in w}
     assert "إزالة عوامل التصفية" in text and "البحث عن أي كلمة" not in text
 
 
