@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-import numpy as np
 from pyarabic import araby
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -21,6 +20,7 @@ from search.analysis import STOPWORDS, analyze_word, exact_tokens
 from search.normalize import normalize
 from search.stem import stem as light_stem
 from search.stem import strip_suffixes
+from search.suggest import load_vocabulary
 
 #: Single-letter proclitics Lucene leaves on, alone or after و/ف, longest first; ال after them is
 #: removed by the stemmer. Only stripped when at least MIN_REMAINDER letters remain.
@@ -165,7 +165,7 @@ def expand_variants(generation, normalized: str, stem: str, plan) -> list[wq.Que
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=RELATED_WEIGHT))
     if own == 0 and not extra:
-        for alt in near_stems(generation, stem):
+        for alt in near_stems(generation, normalized):
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=FUZZY_WEIGHT))
     return extra
@@ -177,12 +177,10 @@ VERB_PREFIXES = (araby.YEH, araby.TEH, araby.NOON, araby.ALEF)
 RELATED_ENDINGS = (araby.TEH, araby.WAW + araby.ALEF, araby.ALEF, araby.WAW, araby.YEH)
 RELATED_WEIGHT = 0.2
 MAX_RELATED = 5
-_RELATED: dict[str, dict[str, list[tuple[int, str]]]] = {}
 #: A word the index does not know at all (a typo, a hamza misplaced: قاءد, بلجيكيا) is matched by its
 #: nearest indexed stems, one edit away (two for long words), at FUZZY_WEIGHT.
 FUZZY_WEIGHT = 0.4
 MAX_FUZZY = 2
-_VOCABULARY: dict[str, tuple[list[str], np.ndarray]] = {}
 
 
 def root_key(stem: str) -> str:
@@ -199,50 +197,37 @@ def root_key(stem: str) -> str:
     return stem
 
 
-def _related_table(generation) -> dict[str, list[tuple[int, str]]]:
-    """Group the generation's text stems by root key, most frequent first (built once per generation)."""
-    key = str(generation.path)
-    table = _RELATED.get(key)
-    if table is None:
-        table = {}
-        reader = generation.searcher().reader()
-        for term, info in reader.iter_field("text"):
-            word = term.decode("utf-8")
-            if araby.is_arabicrange(word[0]):
-                table.setdefault(root_key(word), []).append((info.doc_frequency(), word))
-        for forms in table.values():
-            forms.sort(reverse=True)
-        _RELATED.clear()
-        _RELATED[key] = table
-    return table
-
-
 def related_stems(generation, stem: str) -> list[str]:
-    """Return indexed stems sharing the stem's root key, most frequent first (at most MAX_RELATED)."""
+    """Return indexed stems sharing the stem's root key, most frequent first (at most MAX_RELATED).
+
+    The candidates are spelled out from the key (each verb prefix, each ending) and looked up one by
+    one: a few dozen term look-ups, no table of the whole vocabulary in every worker.
+    """
     if generation is None or not araby.is_arabicrange(stem[0]):
         return []
-    forms = _related_table(generation).get(root_key(stem), [])
-    return [w for _, w in forms if w != stem][:MAX_RELATED]
+    key = root_key(stem)
+    candidates = {p + key + e for p in ("", *VERB_PREFIXES) for e in ("", *RELATED_ENDINGS)}
+    found = []
+    for word in candidates - {stem}:
+        if root_key(word) == key and (df := _df(generation, word)):
+            found.append((df, word))
+    return [w for _, w in sorted(found, reverse=True)[:MAX_RELATED]]
 
 
-def _stem_vocabulary(generation) -> tuple[list[str], np.ndarray]:
-    """Return the generation's Arabic text stems and their document frequencies (built once)."""
-    key = str(generation.path)
-    if key not in _VOCABULARY:
-        table = _related_table(generation)
-        pairs = [(w, df) for forms in table.values() for df, w in forms]
-        _VOCABULARY.clear()
-        _VOCABULARY[key] = ([w for w, _ in pairs], np.array([df for _, df in pairs], dtype=np.int64))
-    return _VOCABULARY[key]
+def near_stems(generation, normalized: str) -> list[str]:
+    """Return the stems of the most frequent indexed words nearest to an unknown word (at most MAX_FUZZY).
 
-
-def near_stems(generation, stem: str) -> list[str]:
-    """Return the most frequent indexed stems nearest to an unknown stem (at most MAX_FUZZY)."""
-    if generation is None or len(stem) < 3 or not araby.is_arabicrange(stem[0]):
+    The vocabulary is the one did-you-mean uses (words of two paragraphs or more), loaded once per
+    generation and only when a word is unknown.
+    """
+    if generation is None or len(normalized) < 3 or not araby.is_arabicrange(normalized[0]):
         return []
-    words, dfs = _stem_vocabulary(generation)
-    limit = 1 if len(stem) < 7 else 2
-    found = process.extract(stem, words, scorer=Levenshtein.distance, score_cutoff=limit, limit=50)
+    if generation.vocabulary is None:
+        generation.vocabulary = load_vocabulary(generation.path)
+    words, dfs = generation.vocabulary
+    limit = 1 if len(normalized) < 7 else 2
+    found = process.extract(normalized, words, scorer=Levenshtein.distance, score_cutoff=limit, limit=50)
     found.sort(key=lambda item: (item[1], -dfs[item[2]]))
     best = found[0][1] if found else None
-    return [w for w, distance, _ in found if distance == best][:MAX_FUZZY]
+    stems = dict.fromkeys(light_stem(w) for w, distance, _ in found if distance == best)
+    return list(stems)[:MAX_FUZZY]
