@@ -23,7 +23,7 @@ from whoosh.matching.wrappers import RequireMatcher
 from search.errors import NotFound
 from search.facets import count_facets, filter_masks
 from search.query import QueryPlan, SearchRequest, build_query
-from search.rerank import candidate_count, rerank
+from search.rerank import add_evidence, candidate_count, rerank
 from search.snippets import make_snippet, plain_snippet
 from search.store import Generation
 from search.suggest import suggest
@@ -248,7 +248,7 @@ def _page_by_relevance(
     """Return the requested page of (docnum, score) ranked by BM25F (the best found so far if time runs out)."""
     limit = request.page * request.per_page
     searcher = generation.searcher()
-    collect = candidate_count(plan.groups, limit)
+    collect = candidate_count(plan, limit)
     collector = BudgetCollector(TopCollector(limit=collect), deadline, final if filtered else None)
     try:
         searcher.search_with_collector(plan.query, collector)
@@ -258,7 +258,7 @@ def _page_by_relevance(
     order = generation.columns.order
     rows = [(results.docnum(i), results.score(i)) for i in range(min(collect, results.scored_length()))]
     ranked = sorted(
-        rerank(searcher, plan.groups, rows),
+        rerank(searcher, plan.groups, add_evidence(searcher, plan.evidence, rows)),
         key=lambda row: (-row[1], order[row[0]]),  # equal scores in corpus order, however segments fell
     )
     return ranked[(request.page - 1) * request.per_page : limit]

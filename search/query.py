@@ -260,10 +260,10 @@ def _group(clauses: list[Clause | str]) -> ParsedQuery:
 # ---------------------------------------------------------------------------------------------
 # Building the Whoosh query
 #
-# Optional evidence (query words close together, query words in the article title) only re-ranks: it
-# is ORed into the group of a word it requires, so it never changes which paragraphs match. (Whoosh's
-# AndMaybe would say the same, but its matcher drops matching documents when its optional side is a
-# span query.)
+# The query that matches (plan.query) holds the words and their variants only, so Whoosh can skip
+# posting blocks that cannot reach the top. Optional evidence (query words close together, query words
+# in the article title) is scored afterwards, on the top candidates only (plan.evidence, see rerank.py):
+# it re-ranks and never changes which paragraphs match.
 
 
 def ranking_model() -> BM25F:
@@ -283,6 +283,7 @@ class QueryPlan:
     words: list[str] = field(default_factory=list)  # normalized positive words, for suggestions
     ordered_stems: list[str] = field(default_factory=list)  # positive stems in query order
     groups: list[wq.Query] = field(default_factory=list)  # one query per positive word group (for coverage)
+    evidence: wq.Query | None = None  # scored on the top candidates only: title and proximity
 
 
 def _clause_query(
@@ -327,13 +328,9 @@ def _clause_query(
     return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
 
-def _title(stem: str, any_word: bool) -> wq.Query:
-    """Reward a stem in the article title (weighted by the title field boost and TITLE_WEIGHT).
-
-    In any-word mode the title alone matches; in all-word mode it only re-ranks paragraphs holding the stem.
-    """
-    term = wq.Term("title", stem, boost=TITLE_WEIGHT)
-    return term if any_word else wq.Require(term, wq.Term("text", stem))
+def _title(stem: str) -> wq.Query:
+    """Reward a stem in the article title (weighted by the title field boost and TITLE_WEIGHT)."""
+    return wq.Term("title", stem, boost=TITLE_WEIGHT)
 
 
 def _proximity(a: str, b: str) -> wq.Query:
@@ -343,13 +340,17 @@ def _proximity(a: str, b: str) -> wq.Query:
     return wq.spans.SpanNear2(terms, slop=PROXIMITY_SLOP, ordered=False)
 
 
-def _bonuses(stems: list[str], any_word: bool) -> dict[str, list[wq.Query]]:
-    """Return the re-ranking evidence for each stem: its title term and its nearness to the next stem."""
-    bonus: dict[str, list[wq.Query]] = {s: [_title(s, any_word)] for s in dict.fromkeys(stems)}
+def _evidence(stems: list[str], title: bool) -> wq.Query | None:
+    """Return the re-ranking evidence: query stems in the title (unless they match there already) and
+    consecutive query stems near each other."""
+    unique = list(dict.fromkeys(stems))
+    parts: list[wq.Query] = [_title(s) for s in unique] if title else []
     if PROXIMITY_BOOST > 0:
-        for a, b in sorted({(a, b) for a, b in zip(stems, stems[1:], strict=False) if a != b}):
-            bonus[a].append(_proximity(a, b))
-    return bonus
+        pairs = sorted({(a, b) for a, b in zip(stems, stems[1:], strict=False) if a != b})
+        parts += [_proximity(a, b) for a, b in pairs]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
 def _add_phrase_synonyms(parsed: tuple[tuple[Clause, ...], ...], groups: list[list[wq.Query]], plan: QueryPlan) -> None:
@@ -389,10 +390,11 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
             groups.append(parts)
             group_stems.append(plan.ordered_stems[before:])
     _add_phrase_synonyms(parsed.groups, groups, plan)
-    bonus = _bonuses(plan.ordered_stems, request.mode == "any")
-    for parts, stems in zip(groups, group_stems, strict=True):
-        for stem in dict.fromkeys(stems):
-            parts += bonus.pop(stem, [])
+    any_word = request.mode == "any"
+    if any_word:  # in any-word mode a word may match the article title instead of the paragraph
+        for parts, stems in zip(groups, group_stems, strict=True):
+            parts += [_title(stem) for stem in dict.fromkeys(stems)]
+    plan.evidence = _evidence(plan.ordered_stems, title=not any_word)
     # An excluded word is matched as a search word would be (-بكين also drops وبكين).
     excluded = [q for c in parsed.excluded if (q := _clause_query(c, exact, QueryPlan(None), None, True))]
     plan.positive_groups = len(groups)

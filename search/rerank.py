@@ -1,4 +1,8 @@
-"""Coverage re-ranking: among the best BM25F candidates, prefer paragraphs holding more of the query.
+"""Re-ranking the best BM25F candidates: evidence (title, proximity) and coverage.
+
+Whoosh collects the top candidates of the matching query, skipping posting blocks that cannot reach
+them. Only those candidates then get the evidence query's score added (query words in the article
+title, consecutive query words near each other), which would stop block skipping inside the query.
 
 BM25 adds up the words a paragraph holds, so two frequent words can outweigh the one rare word that
 names the subject. After Whoosh has collected the top candidates, each one's score is multiplied by
@@ -16,9 +20,26 @@ COVERAGE_WEIGHT = 0.6
 COVERAGE_CANDIDATES = 50
 
 
-def candidate_count(groups: list, wanted: int) -> int:
+def candidate_count(plan, wanted: int) -> int:
     """Return how many top documents to collect so that re-ranking can promote one into the page."""
-    return max(wanted, COVERAGE_CANDIDATES) if len(groups) > 1 else wanted
+    reranked = len(plan.groups) > 1 or plan.evidence is not None
+    return max(wanted, COVERAGE_CANDIDATES) if reranked else wanted
+
+
+def add_evidence(searcher, evidence, rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Add the evidence query's score at each candidate that it matches (title words, proximity)."""
+    if evidence is None or not rows:
+        return rows
+    extra: dict[int, float] = {}
+    matcher = evidence.matcher(searcher)
+    for doc in sorted(doc for doc, _ in rows):
+        if not matcher.is_active():
+            break
+        if matcher.id() < doc:
+            matcher.skip_to(doc)
+        if matcher.is_active() and matcher.id() == doc:
+            extra[doc] = matcher.score()
+    return [(doc, score + extra.get(doc, 0.0)) for doc, score in rows]
 
 
 def group_weights(searcher, groups: list) -> list[float]:

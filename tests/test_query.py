@@ -32,11 +32,22 @@ def test_evidence_only_reranks(q: str, mode: str, expected: wq.Query) -> None:
     assert expected == stripped(build_query(parse_request({"q": q, "mode": mode})).query)
 
 
-def test_all_mode_title_requires_text() -> None:
-    """In all-word mode a title match only re-ranks a paragraph that holds the word itself."""
-    query = build_query(parse_request({"q": "روسيا"})).query
-    title = wq.Require(wq.Term("title", "روسيا", boost=2.0), wq.Term("text", "روسيا"))
-    assert query == wq.Or([wq.Term("text", "روسيا"), title])
+def test_all_mode_title_is_evidence_not_a_match() -> None:
+    """In all-word mode the words must be in the paragraph; the title is scored on top candidates only."""
+    plan = build_query(parse_request({"q": "روسيا الصين"}))
+    assert wq.And([wq.Term("text", "روسيا"), wq.Term("text", "صين")]) == plan.query
+    near = wq.spans.SpanNear2(
+        [wq.Term("text", "روسيا", boost=0.25), wq.Term("text", "صين", boost=0.25)], slop=10, ordered=False
+    )
+    titles = [wq.Term("title", "روسيا", boost=2.0), wq.Term("title", "صين", boost=2.0)]
+    assert wq.Or([*titles, near]) == plan.evidence
+
+
+def test_any_mode_title_matches() -> None:
+    """In any-word mode a word may match the article title instead of the paragraph."""
+    plan = build_query(parse_request({"q": "روسيا", "mode": "any"}))
+    assert wq.Or([wq.Term("text", "روسيا"), wq.Term("title", "روسيا", boost=2.0)]) == plan.query
+    assert plan.evidence is None
 
 
 def test_two_word_synonym_marked() -> None:
