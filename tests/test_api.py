@@ -550,3 +550,14 @@ def test_security_headers_on_every_response(client, url: str) -> None:
         "Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
         "Cross-Origin-Opener-Policy", "Permissions-Policy",
     )}
+
+
+def test_a_search_past_its_time_budget_answers_partial(seed_index: Path, client) -> None:
+    """FAHRAS_SEARCH_BUDGET_MS bounds a search: past it the answer is 200 and says it is partial."""
+    app = create_app({"TESTING": True, "INDEX_DIR": str(seed_index), "SEARCH_BUDGET_MS": 0.000001})
+    response = app.test_client().get("/api/search", query_string={"q": "الصين روسيا", "mode": "any"})
+    assert 200 == response.status_code
+    body = response.get_json()
+    assert True is body["partial"]
+    assert all("snippet" in h for h in body["results"])
+    assert "partial" not in api(client, q="الصين روسيا", mode="any")  # the default budget is ample

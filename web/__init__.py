@@ -23,7 +23,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False
-    app.extensions["fahras"] = IndexHolder(str(app.config["INDEX_DIR"]))
+    app.extensions["fahras"] = IndexHolder(str(app.config["INDEX_DIR"]), cache_size=int(app.config["CACHE_SIZE"]))
     app.register_blueprint(views.bp)
     errors.init_app(app)
     commands.init_app(app)

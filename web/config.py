@@ -7,10 +7,11 @@ DEFAULTS: dict[str, object] = {
     "INDEX_DIR": "var/index",
     # Folder of the shared research material, used only by tests and benchmarks (FAHRAS_SHARED).
     "SHARED": "../shared",
-    # Results per page when the request does not say (the API accepts 1..100).
-    "PER_PAGE": 10,
     # Number of answered searches kept in each worker's cache (0 turns the cache off).
     "CACHE_SIZE": 512,
+    # Time one search may take, in ms; past it the answer is cut short and says "partial": true.
+    # Keep it well under gunicorn's worker timeout (30 s in gunicorn.conf.py).
+    "SEARCH_BUDGET_MS": 2000,
     # Never serve JSON with ensure_ascii: Arabic stays readable.
     "JSON_AS_ASCII": False,
 }

@@ -85,7 +85,8 @@ def _decorate_facets(facets: dict[str, list[dict]], state: dict[str, list[str]],
 def search_context(args: MultiDict, endpoint: str) -> dict[str, object]:
     """Run the search the parameters describe and return the result dict both renderings use."""
     search_request = parse_request(args.to_dict(flat=False))
-    result = search(_holder().get(), search_request).to_dict()
+    budget = float(current_app.config["SEARCH_BUDGET_MS"])
+    result = search(_holder().get(), search_request, budget_ms=budget).to_dict()
     state = _state(args)
     _decorate_facets(result["facets"], state, endpoint)
     page, pages = result["page"], result["pages"]
