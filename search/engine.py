@@ -22,8 +22,9 @@ from whoosh.matching.wrappers import RequireMatcher
 
 from search.errors import NotFound
 from search.facets import count_facets, filter_masks
-from search.query import QueryPlan, SearchRequest, build_query
+from search.query import BM25_B, BM25_K1, QueryPlan, SearchRequest, build_query
 from search.rerank import add_evidence, candidate_count, rerank
+from search.scoring import top_documents
 from search.snippets import make_snippet, plain_snippet
 from search.store import Generation
 from search.suggest import suggest
@@ -249,14 +250,17 @@ def _page_by_relevance(
     limit = request.page * request.per_page
     searcher = generation.searcher()
     collect = candidate_count(plan, limit)
-    collector = BudgetCollector(TopCollector(limit=collect), deadline, final if filtered else None)
-    try:
-        searcher.search_with_collector(plan.query, collector)
-    except TimeLimit:
-        deadline.hit = True
-    results = collector.results()
+    # Words and their variants are scored in bulk with numpy; phrases and prefixes go through Whoosh.
+    rows = top_documents(generation, plan.query, final, collect, BM25_K1, BM25_B)
+    if rows is None:
+        collector = BudgetCollector(TopCollector(limit=collect), deadline, final if filtered else None)
+        try:
+            searcher.search_with_collector(plan.query, collector)
+        except TimeLimit:
+            deadline.hit = True
+        results = collector.results()
+        rows = [(results.docnum(i), results.score(i)) for i in range(min(collect, results.scored_length()))]
     order = generation.columns.order
-    rows = [(results.docnum(i), results.score(i)) for i in range(min(collect, results.scored_length()))]
     ranked = sorted(
         rerank(searcher, plan.groups, add_evidence(searcher, plan.evidence, rows)),
         key=lambda row: (-row[1], order[row[0]]),  # equal scores in corpus order, however segments fell

@@ -1,0 +1,116 @@
+"""BM25F in bulk: score every matching paragraph with numpy instead of walking Whoosh's matcher tree.
+
+For a query made of terms under OR and AND (the words of a query and their variants, as
+:func:`search.query.build_query` makes them), Whoosh's score of a matching document is the sum, over the
+query's terms it holds, of ``boost x bm25(idf, weight, length, average length)``. The same sum is computed
+here from posting blocks decoded with numpy and the field lengths of the generation, for every document
+at once; the top candidates are then taken with ``argpartition``. Queries with phrases, prefixes or spans
+are left to Whoosh (``top_documents`` returns None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.util.numeric import byte_to_length
+
+#: Whoosh stores a field length in one byte; this table turns the byte back into the length it scores with.
+_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+def scored_terms(query: wq.Query, boost: float = 1.0) -> Iterator[tuple[str, str, float]] | None:
+    """Return the (field, text, boost) of every term a query scores with, or None if it holds anything else."""
+    terms: list[tuple[str, str, float]] = []
+    stack = [(query, boost)]
+    while stack:
+        node, weight = stack.pop()
+        if isinstance(node, wq.Term):
+            terms.append((node.fieldname, node.text, weight * node.boost))
+        elif isinstance(node, (wq.Or, wq.And)) and not (getattr(node, "minmatch", 0) or getattr(node, "scale", None)):
+            stack.extend((sub, weight * node.boost) for sub in node.subqueries)
+        elif isinstance(node, wq.AndNot):
+            stack.append((node.a, weight * node.boost))  # the excluded part never scores
+        else:
+            return None
+    return iter(terms)
+
+
+def term_postings(generation, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return a term's docnums and weights (term frequency x field boost), cached per generation."""
+
+    def read() -> tuple[np.ndarray, np.ndarray]:
+        ids, weights = [], []
+        reader = generation.searcher().reader()
+        for leaf, offset in reader.leaf_readers():
+            if (fieldname, text) not in leaf:
+                continue
+            matcher = leaf.postings(fieldname, text)
+            if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
+                while matcher.is_active():
+                    matcher._read_data()
+                    gaps, stored = matcher._data[0], matcher._data[1]
+                    block = np.cumsum(np.asarray(gaps, dtype=np.int64)) + offset
+                    ids.append(block)
+                    if stored is None or isinstance(stored, float):
+                        weights.append(np.full(len(block), 1.0 if stored is None else stored))
+                    else:
+                        weights.append(np.asarray(stored, dtype=np.float64))
+                    matcher._next_block()
+            else:  # a rare term: its postings are stored inline in the term info
+                pairs = []
+                while matcher.is_active():
+                    pairs.append((matcher.id() + offset, matcher.weight()))
+                    matcher.next()
+                ids.append(np.array([p[0] for p in pairs], dtype=np.int64))
+                weights.append(np.array([p[1] for p in pairs], dtype=np.float64))
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(ids), np.concatenate(weights)
+
+    return generation.terms.get_or_compute(("postings", fieldname, text), read)
+
+
+def field_lengths(generation, fieldname: str) -> np.ndarray:
+    """Return every document's length in a field as Whoosh scores it, cached per generation."""
+
+    def read() -> np.ndarray:
+        parts = []
+        reader = generation.searcher().reader()
+        for leaf, _offset in reader.leaf_readers():
+            perdoc = getattr(leaf, "_perdoc", None)
+            count = leaf.doc_count_all()
+            column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if perdoc is not None else None
+            if column is None:
+                parts.append(np.array([leaf.doc_field_length(d, fieldname, 0) or 0 for d in range(count)], float))
+            else:
+                parts.append(_LENGTHS[np.fromiter((column[d] for d in range(count)), dtype=np.uint8, count=count)])
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    return generation.terms.get_or_compute(("lengths", fieldname), read)
+
+
+def top_documents(
+    generation, query: wq.Query, allowed: np.ndarray, count: int, k1: float, b: float
+) -> list[tuple[int, float]] | None:
+    """Return the ``count`` best (docnum, score) among ``allowed`` documents, or None for unsupported queries."""
+    terms = scored_terms(query)
+    if terms is None:
+        return None
+    searcher = generation.searcher()
+    scores = np.zeros(len(allowed))
+    for fieldname, text, boost in terms:
+        docs, weights = term_postings(generation, fieldname, text)
+        if not len(docs):
+            continue
+        lengths = field_lengths(generation, fieldname)[docs]
+        average = searcher.avg_field_length(fieldname) or 1.0
+        idf = searcher.idf(fieldname, text)
+        scores[docs] += boost * idf * (weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / average))
+    candidates = np.flatnonzero(allowed)
+    if len(candidates) > count:
+        best = np.argpartition(-scores[candidates], count - 1)[:count]
+        candidates = candidates[best]
+    return [(int(doc), float(scores[doc])) for doc in candidates]

@@ -1,0 +1,47 @@
+"""Bulk BM25F scoring gives Whoosh's own scores, for every matching paragraph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from whoosh import query as wq
+
+from search.engine import matched_mask
+from search.query import BM25_B, BM25_K1, build_query, parse_request
+from search.scoring import scored_terms, top_documents
+from search.store import IndexHolder
+
+
+@pytest.fixture(scope="module")
+def generation(seed_index: Path):
+    """The seed index's live generation."""
+    opened = IndexHolder(seed_index).get()
+    yield opened
+    opened.close()
+
+
+@pytest.mark.parametrize("mode", ["all", "any"])
+@pytest.mark.parametrize("q", ["الصين", "روسيا الصين", "بوتين OR شي", "موسكو -بكين", "وزارة الدفاع الروسية"])
+def test_scores_equal_whoosh_for_every_match(generation, q: str, mode: str) -> None:
+    plan = build_query(parse_request({"q": q, "mode": mode}))
+    mask = matched_mask(generation, plan)
+    ours = dict(top_documents(generation, plan.query, mask, 1000, BM25_K1, BM25_B))
+    results = generation.searcher().search(plan.query, limit=None)
+    theirs = {hit.docnum: hit.score for hit in results}
+    assert sorted(theirs) == sorted(ours)
+    assert all(abs(ours[d] - theirs[d]) < 1e-9 for d in theirs)
+
+
+def test_only_term_queries_are_scored_in_bulk() -> None:
+    """Only the queries made of terms are scored in bulk; a phrase goes to Whoosh."""
+    assert scored_terms(wq.Phrase("exact", ["قمه", "البريكس"])) is None
+    assert [("text", "صين", 0.5)] == list(scored_terms(wq.Or([wq.Term("text", "صين", boost=0.5)])))
+
+
+def test_top_documents_returns_the_highest_scores(generation) -> None:
+    plan = build_query(parse_request({"q": "الصين", "mode": "any"}))
+    mask = matched_mask(generation, plan)
+    every = sorted(top_documents(generation, plan.query, mask, 1000, BM25_K1, BM25_B), key=lambda r: -r[1])
+    best = sorted(top_documents(generation, plan.query, mask, 5, BM25_K1, BM25_B), key=lambda r: -r[1])
+    assert [s for _, s in every[:5]] == [s for _, s in best]
