@@ -262,7 +262,7 @@ def _page_by_relevance(
         rows = [(results.docnum(i), results.score(i)) for i in range(min(collect, results.scored_length()))]
     order = generation.columns.order
     ranked = sorted(
-        rerank(searcher, plan.groups, add_evidence(searcher, plan.evidence, rows)),
+        rerank(generation, plan.groups, add_evidence(generation, plan.evidence, rows)),
         key=lambda row: (-row[1], order[row[0]]),  # equal scores in corpus order, however segments fell
     )
     return ranked[(request.page - 1) * request.per_page : limit]

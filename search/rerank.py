@@ -14,6 +14,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+from whoosh import query as wq
+
+from search.query import BM25_B, BM25_K1
+from search.schema import term_positions
+from search.scoring import holding, scored_terms, term_scores
+
 #: How much full coverage adds to a score (tuned on arcd train).
 COVERAGE_WEIGHT = 0.6
 #: Candidates re-ranked: at least this many, more when a later page is asked for.
@@ -26,12 +33,16 @@ def candidate_count(plan, wanted: int) -> int:
     return max(wanted, COVERAGE_CANDIDATES) if reranked else wanted
 
 
-def add_evidence(searcher, evidence, rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def add_evidence(generation, evidence, rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Add the evidence query's score at each candidate that it matches (title words, proximity)."""
     if evidence is None or not rows:
         return rows
+    docs = np.array([doc for doc, _ in rows], dtype=np.int64)
+    fast = evidence_scores(generation, evidence, docs)
+    if fast is not None:
+        return [(doc, score + float(extra)) for (doc, score), extra in zip(rows, fast, strict=True)]
     extra: dict[int, float] = {}
-    matcher = evidence.matcher(searcher)
+    matcher = evidence.matcher(generation.searcher())
     for doc in sorted(doc for doc, _ in rows):
         if not matcher.is_active():
             break
@@ -42,6 +53,48 @@ def add_evidence(searcher, evidence, rows: list[tuple[int, float]]) -> list[tupl
     return [(doc, score + extra.get(doc, 0.0)) for doc, score in rows]
 
 
+def evidence_scores(generation, evidence, docs: np.ndarray) -> np.ndarray | None:
+    """Score the evidence at the given documents without Whoosh's matchers (None if it has other parts).
+
+    Title terms score as BM25F; a pair of words within the slop scores as its two terms (the way Whoosh
+    scores a span), their positions read from the candidate's own text.
+    """
+    parts = evidence.subqueries if isinstance(evidence, wq.Or) else [evidence]
+    total = np.zeros(len(docs))
+    positions: list[dict[str, list[int]]] | None = None
+    for part in parts:
+        if isinstance(part, wq.Term):
+            total += part.boost * term_scores(generation, part.fieldname, part.text, docs, BM25_K1, BM25_B)
+        elif _is_word_pair(part):
+            if positions is None:
+                stored = generation.searcher().stored_fields
+                positions = [term_positions(stored(int(doc)).get("text", ""))[0] for doc in docs]
+            a, b = part.qs
+            near = np.array([_near(p.get(a.text), p.get(b.text), part.slop, part.mindist) for p in positions])
+            pair = sum(t.boost * term_scores(generation, t.fieldname, t.text, docs, BM25_K1, BM25_B) for t in (a, b))
+            total += np.where(near, pair, 0.0)
+        else:
+            return None
+    return total * getattr(evidence, "boost", 1.0)
+
+
+def _is_word_pair(query) -> bool:
+    """True for an unordered SpanNear2 of two text terms (the proximity evidence query.py builds)."""
+    return (
+        isinstance(query, wq.spans.SpanNear2)
+        and not query.ordered
+        and len(query.qs) == 2
+        and all(isinstance(q, wq.Term) and q.fieldname == "text" for q in query.qs)
+    )
+
+
+def _near(first: list[int] | None, second: list[int] | None, slop: int, mindist: int) -> bool:
+    """True when some position of one word is within [mindist, slop] of some position of the other."""
+    if not first or not second:
+        return False
+    return any(mindist <= abs(a - b) <= slop for a in first for b in second)
+
+
 def group_weights(searcher, groups: list) -> list[float]:
     """Return each word group's weight: log(1 + N / estimated matches)."""
     reader = searcher.reader()
@@ -49,10 +102,17 @@ def group_weights(searcher, groups: list) -> list[float]:
     return [math.log(1 + total / max(1, group.estimate_size(reader))) for group in groups]
 
 
-def covered(searcher, group, docs: list[int]) -> set[int]:
-    """Return which of the (sorted) documents the group's query matches, skipping through its postings."""
+def covered(generation, group, docs: list[int]) -> set[int]:
+    """Return which of the (sorted) documents the group's query matches."""
+    terms = scored_terms(group)
+    if terms is not None:  # words and variants: look the documents up in their postings
+        at = np.array(docs, dtype=np.int64)
+        mask = np.zeros(len(docs), dtype=bool)
+        for fieldname, text, _ in terms:
+            mask |= holding(generation, fieldname, text, at)[0]
+        return {doc for doc, hit in zip(docs, mask, strict=True) if hit}
     found: set[int] = set()
-    matcher = group.matcher(searcher)
+    matcher = group.matcher(generation.searcher())
     for doc in docs:
         if not matcher.is_active():
             break
@@ -63,15 +123,16 @@ def covered(searcher, group, docs: list[int]) -> set[int]:
     return found
 
 
-def rerank(searcher, groups: list, rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def rerank(generation, groups: list, rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Return (docnum, score) rows with coverage-adjusted scores (unchanged for one-group queries)."""
     if len(groups) < 2 or not rows:
         return rows
     docs = sorted(doc for doc, _ in rows)
     share = dict.fromkeys(docs, 0.0)
+    searcher = generation.searcher()
     weights = group_weights(searcher, groups)
     for group, weight in zip(groups, weights, strict=True):
-        for doc in covered(searcher, group, docs):
+        for doc in covered(generation, group, docs):
             share[doc] += weight
     total = sum(weights) or 1.0
     return [(doc, score * (1 + COVERAGE_WEIGHT * share[doc] / total)) for doc, score in rows]

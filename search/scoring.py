@@ -92,6 +92,28 @@ def field_lengths(generation, fieldname: str) -> np.ndarray:
     return generation.terms.get_or_compute(("lengths", fieldname), read)
 
 
+def holding(generation, fieldname: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return, for each of the given documents, whether it holds the term and the term's weight there."""
+    posted, weights = term_postings(generation, fieldname, text)
+    if not len(posted):
+        return np.zeros(len(docs), dtype=bool), np.zeros(len(docs))
+    at = np.minimum(np.searchsorted(posted, docs), len(posted) - 1)
+    found = posted[at] == docs
+    return found, np.where(found, weights[at], 0.0)
+
+
+def term_scores(generation, fieldname: str, text: str, docs: np.ndarray, k1: float, b: float) -> np.ndarray:
+    """Return a term's BM25F score in each of the given documents (0 where it is absent)."""
+    found, weights = holding(generation, fieldname, text, docs)
+    searcher = generation.searcher()
+    lengths = field_lengths(generation, fieldname)[docs]
+    average = searcher.avg_field_length(fieldname) or 1.0
+    scores = searcher.idf(fieldname, text) * (weights * (k1 + 1)) / (
+        weights + k1 * ((1 - b) + b * lengths / average)
+    )
+    return np.where(found, scores, 0.0)
+
+
 def top_documents(
     generation, query: wq.Query, allowed: np.ndarray, count: int, k1: float, b: float
 ) -> list[tuple[int, float]] | None:
