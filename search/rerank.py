@@ -61,18 +61,25 @@ def evidence_scores(generation, evidence, docs: np.ndarray) -> np.ndarray | None
     """
     parts = evidence.subqueries if isinstance(evidence, wq.Or) else [evidence]
     total = np.zeros(len(docs))
-    positions: list[dict[str, list[int]]] | None = None
+    positions: dict[int, dict[str, list[int]]] = {}
+    stored = generation.searcher().stored_fields
     for part in parts:
         if isinstance(part, wq.Term):
             total += part.boost * term_scores(generation, part.fieldname, part.text, docs, BM25_K1, BM25_B)
         elif _is_word_pair(part):
-            if positions is None:
-                stored = generation.searcher().stored_fields
-                positions = [term_positions(stored(int(doc)).get("text", ""))[0] for doc in docs]
             a, b = part.qs
-            near = np.array([_near(p.get(a.text), p.get(b.text), part.slop, part.mindist) for p in positions])
-            pair = sum(t.boost * term_scores(generation, t.fieldname, t.text, docs, BM25_K1, BM25_B) for t in (a, b))
-            total += np.where(near, pair, 0.0)
+            both = holding(generation, "text", a.text, docs)[0] & holding(generation, "text", b.text, docs)[0]
+            near = np.zeros(len(docs), dtype=bool)
+            for i in np.flatnonzero(both):  # positions are read only where both words stand
+                doc = int(docs[i])
+                if doc not in positions:
+                    positions[doc] = term_positions(stored(doc).get("text", ""))[0]
+                near[i] = _near(positions[doc].get(a.text), positions[doc].get(b.text), part.slop, part.mindist)
+            if near.any():
+                pair = sum(
+                    t.boost * term_scores(generation, t.fieldname, t.text, docs, BM25_K1, BM25_B) for t in (a, b)
+                )
+                total += np.where(near, pair, 0.0)
         else:
             return None
     return total * getattr(evidence, "boost", 1.0)
