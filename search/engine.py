@@ -16,7 +16,6 @@ from functools import partial
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.collectors import TimeLimit, TimeLimitCollector, TopCollector
 from whoosh.matching.wrappers import RequireMatcher
 
@@ -24,7 +23,7 @@ from search.errors import NotFound
 from search.facets import count_facets, filter_masks
 from search.query import BM25_B, BM25_K1, QueryPlan, SearchRequest, build_query
 from search.rerank import add_evidence, candidate_count, rerank
-from search.scoring import top_documents
+from search.scoring import term_postings, top_documents
 from search.snippets import make_snippet, plain_snippet
 from search.store import Generation
 from search.suggest import suggest
@@ -138,25 +137,8 @@ class SearchResult:
 
 
 def term_docs(generation: Generation, fieldname: str, text: str) -> np.ndarray:
-    """Return the sorted docnums holding a term, read a posting block at a time (cached per generation)."""
-
-    def read() -> np.ndarray:
-        parts = []
-        reader = generation.searcher().reader()
-        for leaf, offset in reader.leaf_readers():
-            if (fieldname, text) not in leaf:
-                continue
-            matcher = leaf.postings(fieldname, text)
-            if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
-                while matcher.is_active():
-                    matcher._read_data()  # a block's ids are stored as gaps: decode them with numpy
-                    parts.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)).astype(np.int32) + offset)
-                    matcher._next_block()
-            else:  # postings stored inline in the term info
-                parts.append(np.fromiter(matcher.all_ids(), dtype=np.int32) + offset)
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-
-    return generation.terms.get_or_compute((fieldname, text), read)
+    """Return the sorted docnums holding a term (read a posting block at a time, cached per generation)."""
+    return term_postings(generation, fieldname, text)[0]
 
 
 def matched_mask(generation: Generation, plan: QueryPlan, deadline: Deadline | None = None) -> np.ndarray:
