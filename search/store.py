@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import IndexError as WhooshIndexError
 
 from search.columns import Columns, load_columns
@@ -124,7 +125,9 @@ def open_generation(index_dir: Path, name: str, cache_size: int = DEFAULT_CACHE_
                 f"generation {name} was built by schema version {meta.get('schema_version')}, "
                 f"this version reads {SCHEMA_VERSION}: run `fahras reindex`"
             )
-        index = whoosh_index.open_dir(str(path))
+        # Without mmap: Whoosh copies each memory-mapped segment file into a BytesIO (hundreds of MB in
+        # every worker); read through the file instead, a block at a time.
+        index = FileStorage(str(path), supports_mmap=False).open_index()
         columns = load_columns(path)
         if columns.doc_count != index.doc_count_all():
             raise IndexUnavailable(f"generation {name} is inconsistent: columns do not match the index")
