@@ -145,8 +145,9 @@ class IndexHolder:
         self.index_dir = Path(index_dir)
         self.cache_size = cache_size
         self._lock = threading.Lock()
-        self._generation: Generation | None = None
-        self._stamp: tuple[int, int] | None = None
+        #: (CURRENT's stamp, its generation), replaced as one value: a reader never pairs a new stamp
+        #: with the old generation.
+        self._live: tuple[tuple[int, int] | None, Generation] | None = None
         #: The last failure and the CURRENT stamp it was seen at: answered again without retrying
         #: (or logging) until CURRENT moves.
         self._failure: tuple[tuple[int, int] | None, IndexUnavailable] | None = None
@@ -162,33 +163,32 @@ class IndexHolder:
     def get(self) -> Generation:
         """Return the live generation, opening a new one if CURRENT moved; IndexUnavailable if none."""
         stamp = self._current_stamp()
-        generation = self._generation
-        if generation is not None and stamp == self._stamp:
-            return generation
+        live = self._live
+        if live is not None and live[0] == stamp:
+            return live[1]
         with self._lock:
-            if self._generation is not None and stamp == self._stamp:
-                return self._generation
+            live = self._live
+            if live is not None and live[0] == stamp:
+                return live[1]
             if self._failure is not None and self._failure[0] == stamp:
                 raise self._failure[1]
             try:
-                opened = self._open(stamp)
+                opened = self._open(live[1] if live else None)
             except IndexUnavailable as exc:
                 log.error("index unavailable: %s; run `fahras reindex --index %s`", exc.message, self.index_dir)
                 self._failure = (stamp, exc)
                 raise
-            if opened is self._generation:
-                return opened
             self._failure = None
-            log.info("serving index generation %s (%s paragraphs)", opened.name, opened.columns.doc_count)
-            self._generation, self._stamp = opened, stamp
+            if live is None or opened is not live[1]:
+                log.info("serving index generation %s (%s paragraphs)", opened.name, opened.columns.doc_count)
+            self._live = (stamp, opened)
             return opened
 
-    def _open(self, stamp: tuple[int, int] | None) -> Generation:
+    def _open(self, current: Generation | None) -> Generation:
         """Open the generation CURRENT names (or keep the open one if it is the same)."""
         name = current_generation(self.index_dir)
         if name is None:
             raise IndexUnavailable(f"no index in {self.index_dir} yet: run `fahras reindex --index {self.index_dir}`")
-        if self._generation is not None and self._generation.name == name:
-            self._stamp = stamp
-            return self._generation
+        if current is not None and current.name == name:
+            return current
         return open_generation(self.index_dir, name, self.cache_size)
