@@ -22,7 +22,7 @@ from whoosh.matching.wrappers import RequireMatcher
 from search.errors import NotFound
 from search.facets import count_facets, filter_masks
 from search.query import BM25_B, BM25_K1, QueryPlan, SearchRequest, build_query
-from search.rerank import add_evidence, candidate_count, rerank
+from search.rerank import COVERAGE_CANDIDATES, add_evidence, candidate_count, rerank
 from search.scoring import term_postings, top_documents
 from search.snippets import make_snippet, plain_snippet
 from search.store import Generation
@@ -243,11 +243,16 @@ def _page_by_relevance(
         results = collector.results()
         rows = [(results.docnum(i), results.score(i)) for i in range(min(collect, results.scored_length()))]
     order = generation.columns.order
-    ranked = sorted(
-        rerank(generation, plan.groups, add_evidence(generation, plan.evidence, rows)),
-        key=lambda row: (-row[1], order[row[0]]),  # equal scores in corpus order, however segments fell
-    )
-    return ranked[(request.page - 1) * request.per_page : limit]
+
+    def by_score(row: tuple[int, float]) -> tuple[float, int]:
+        return (-row[1], order[row[0]])  # equal scores in corpus order, however segments fell
+
+    rows.sort(key=by_score)
+    # Re-ranking reads each candidate's postings and text: only the best COVERAGE_CANDIDATES are
+    # re-ranked; a deep page continues with the rest in BM25F order.
+    window, rest = rows[:COVERAGE_CANDIDATES], rows[COVERAGE_CANDIDATES:]
+    ranked = sorted(rerank(generation, plan.groups, add_evidence(generation, plan.evidence, window)), key=by_score)
+    return (ranked + rest)[(request.page - 1) * request.per_page : limit]
 
 
 def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:
