@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 
-from whoosh.analysis import Filter, RegexTokenizer, StopFilter, Token
+from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer, StopFilter, Token
 
 from search.chars import ARABIC_WORD_CLASS, INNER_SEPARATORS, OTHER_WORD_CLASS
 from search.normalize import normalize
@@ -110,7 +110,7 @@ def _tokenizer() -> RegexTokenizer:
     return RegexTokenizer(TOKEN_PATTERN)
 
 
-def arabic_analyzer(cached: bool = True):  # -> whoosh CompositeAnalyzer
+def arabic_analyzer(cached: bool = True) -> CompositeAnalyzer:
     """Return the search analyzer: tokenize, normalize, drop stopwords, light-stem."""
     return (
         _tokenizer()
@@ -120,7 +120,7 @@ def arabic_analyzer(cached: bool = True):  # -> whoosh CompositeAnalyzer
     )
 
 
-def lucene_analyzer(stoplist: Iterable[str]):  # -> whoosh CompositeAnalyzer
+def lucene_analyzer(stoplist: Iterable[str]) -> CompositeAnalyzer:
     """Return Lucene's ArabicAnalyzer rules on our tokenizer: normalize, drop ``stoplist``, Lucene stem."""
     stops = frozenset(w for word in stoplist if (w := normalize(word)))
     return (
@@ -131,7 +131,7 @@ def lucene_analyzer(stoplist: Iterable[str]):  # -> whoosh CompositeAnalyzer
     )
 
 
-def exact_analyzer(cached: bool = True):  # -> whoosh CompositeAnalyzer
+def exact_analyzer(cached: bool = True) -> CompositeAnalyzer:
     """Return the exact-match analyzer: tokenize and normalize only (stopwords kept for phrases)."""
     return _tokenizer() | NormalizeFilter(cached)
 

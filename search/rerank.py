@@ -13,6 +13,7 @@ each group weighted by its inverse document frequency. Only a page's worth of ca
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from whoosh import query as wq
@@ -21,19 +22,27 @@ from search.query import BM25_B, BM25_K1
 from search.schema import term_positions
 from search.scoring import holding, scored_terms, term_scores
 
+if TYPE_CHECKING:
+    from whoosh.searching import Searcher
+
+    from search.query import QueryPlan
+    from search.store import Generation
+
 #: How much full coverage adds to a score (tuned on arcd train).
 COVERAGE_WEIGHT = 0.6
 #: Candidates re-ranked: at least this many, more when a later page is asked for.
 COVERAGE_CANDIDATES = 50
 
 
-def candidate_count(plan, wanted: int) -> int:
+def candidate_count(plan: QueryPlan, wanted: int) -> int:
     """Return how many top documents to collect so that re-ranking can promote one into the page."""
     reranked = len(plan.groups) > 1 or plan.evidence is not None
     return max(wanted, COVERAGE_CANDIDATES) if reranked else wanted
 
 
-def add_evidence(generation, evidence, rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def add_evidence(
+    generation: Generation, evidence: wq.Query | None, rows: list[tuple[int, float]]
+) -> list[tuple[int, float]]:
     """Add the evidence query's score at each candidate that it matches (title words, proximity)."""
     if evidence is None or not rows:
         return rows
@@ -53,7 +62,7 @@ def add_evidence(generation, evidence, rows: list[tuple[int, float]]) -> list[tu
     return [(doc, score + extra.get(doc, 0.0)) for doc, score in rows]
 
 
-def evidence_scores(generation, evidence, docs: np.ndarray) -> np.ndarray | None:
+def evidence_scores(generation: Generation, evidence: wq.Query, docs: np.ndarray) -> np.ndarray | None:
     """Score the evidence at the given documents without Whoosh's matchers (None if it has other parts).
 
     Title terms score as BM25F; a pair of words within the slop scores as its two terms (the way Whoosh
@@ -102,14 +111,14 @@ def _near(first: list[int] | None, second: list[int] | None, slop: int, mindist:
     return any(mindist <= abs(a - b) <= slop for a in first for b in second)
 
 
-def group_weights(searcher, groups: list) -> list[float]:
+def group_weights(searcher: Searcher, groups: list) -> list[float]:
     """Return each word group's weight: log(1 + N / estimated matches)."""
     reader = searcher.reader()
     total = reader.doc_count_all()
     return [math.log(1 + total / max(1, group.estimate_size(reader))) for group in groups]
 
 
-def covered(generation, group, docs: list[int]) -> set[int]:
+def covered(generation: Generation, group: wq.Query, docs: list[int]) -> set[int]:
     """Return which of the (sorted) documents the group's query matches."""
     terms = scored_terms(group)
     if terms is not None:  # words and variants: look the documents up in their postings
@@ -130,7 +139,7 @@ def covered(generation, group, docs: list[int]) -> set[int]:
     return found
 
 
-def rerank(generation, groups: list, rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def rerank(generation: Generation, groups: list, rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Return (docnum, score) rows with coverage-adjusted scores (unchanged for one-group queries)."""
     if len(groups) < 2 or not rows:
         return rows

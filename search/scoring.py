@@ -11,11 +11,16 @@ are left to Whoosh (``top_documents`` returns None).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
+
+if TYPE_CHECKING:
+
+    from search.store import Generation
 
 #: Whoosh stores a field length in one byte; this table turns the byte back into the length it scores with.
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -38,7 +43,7 @@ def scored_terms(query: wq.Query, boost: float = 1.0) -> Iterator[tuple[str, str
     return iter(terms)
 
 
-def term_postings(generation, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+def term_postings(generation: Generation, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Return a term's docnums and weights (term frequency x field boost), cached per generation."""
 
     def read() -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +78,7 @@ def term_postings(generation, fieldname: str, text: str) -> tuple[np.ndarray, np
     return generation.terms.get_or_compute(("postings", fieldname, text), read)
 
 
-def field_lengths(generation, fieldname: str) -> np.ndarray:
+def field_lengths(generation: Generation, fieldname: str) -> np.ndarray:
     """Return every document's length in a field as Whoosh scores it, cached per generation."""
 
     def read() -> np.ndarray:
@@ -92,7 +97,7 @@ def field_lengths(generation, fieldname: str) -> np.ndarray:
     return generation.terms.get_or_compute(("lengths", fieldname), read)
 
 
-def holding(generation, fieldname: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def holding(generation: Generation, fieldname: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return, for each of the given documents, whether it holds the term and the term's weight there."""
     posted, weights = term_postings(generation, fieldname, text)
     if not len(posted):
@@ -102,7 +107,7 @@ def holding(generation, fieldname: str, text: str, docs: np.ndarray) -> tuple[np
     return found, np.where(found, weights[at], 0.0)
 
 
-def term_scores(generation, fieldname: str, text: str, docs: np.ndarray, k1: float, b: float) -> np.ndarray:
+def term_scores(generation: Generation, fieldname: str, text: str, docs: np.ndarray, k1: float, b: float) -> np.ndarray:
     """Return a term's BM25F score in each of the given documents (0 where it is absent)."""
     found, weights = holding(generation, fieldname, text, docs)
     searcher = generation.searcher()

@@ -16,6 +16,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import IndexError as WhooshIndexError
+from whoosh.searching import Searcher
 
 from search.columns import Columns, load_columns
 from search.errors import IndexUnavailable
@@ -93,7 +94,7 @@ class Generation:
         # explicitly rather than left to the garbage collector (no file handle outlives it).
         weakref.finalize(self, _close_searchers, self._opened)
 
-    def searcher(self):  # -> whoosh Searcher
+    def searcher(self) -> Searcher:
         """Return this thread's searcher (opened once; generations never change on disk)."""
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:

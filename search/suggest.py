@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from search.analysis import analyze_word
+
+if TYPE_CHECKING:
+
+    from search.store import Generation
 
 VOCABULARY_FILE = "vocabulary.tsv"
 MIN_DF = 2
@@ -56,7 +61,7 @@ def closest_word(word: str, words: list[str], dfs: np.ndarray) -> str | None:
     return best[0] if best[0] != word else None
 
 
-def suggest(generation, q: str, words: list[str]) -> str | None:
+def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
     """Return ``q`` with each unknown word replaced by its closest indexed word, or None.
 
     Cheap when every word is known (one document-frequency look-up each); the vocabulary is loaded

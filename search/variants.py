@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from pyarabic import araby
 from rapidfuzz import process
@@ -21,6 +22,11 @@ from search.normalize import normalize
 from search.stem import stem as light_stem
 from search.stem import strip_suffixes
 from search.suggest import load_vocabulary
+
+if TYPE_CHECKING:
+
+    from search.query import QueryPlan
+    from search.store import Generation
 
 #: Single-letter proclitics Lucene leaves on, alone or after و/ف, longest first; ال after them is
 #: removed by the stemmer. Only stripped when at least MIN_REMAINDER letters remain.
@@ -115,7 +121,7 @@ def synonyms(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return load_synonyms().get(words, ())
 
 
-def expression_query(words: tuple[str, ...], plan, weight: float) -> wq.Query:
+def expression_query(words: tuple[str, ...], plan: QueryPlan, weight: float) -> wq.Query:
     """Return a query for an equivalent expression: its stem, or its words as a phrase; mark them."""
     if len(words) == 1:
         norm, stem = analyze_word(words[0])
@@ -128,12 +134,12 @@ def expression_query(words: tuple[str, ...], plan, weight: float) -> wq.Query:
     return wq.Phrase("exact", list(words), boost=weight)
 
 
-def _df(generation, stem: str) -> int:
+def _df(generation: Generation, stem: str) -> int:
     """Return how many paragraphs hold a stem in the text field (0 without an index)."""
     return generation.searcher().doc_frequency("text", stem) if generation is not None else 0
 
 
-def expand_variants(generation, normalized: str, stem: str, plan) -> list[wq.Query]:
+def expand_variants(generation: Generation, normalized: str, stem: str, plan: QueryPlan) -> list[wq.Query]:
     """Return lower-weight alternatives for one query word that the index knows."""
     extra: list[wq.Query] = [expression_query(e, plan, SYNONYM_WEIGHT) for e in synonyms((normalized,))]
     own = _df(generation, stem)
@@ -197,7 +203,7 @@ def root_key(stem: str) -> str:
     return stem
 
 
-def related_stems(generation, stem: str) -> list[str]:
+def related_stems(generation: Generation, stem: str) -> list[str]:
     """Return indexed stems sharing the stem's root key, most frequent first (at most MAX_RELATED).
 
     The candidates are spelled out from the key (each verb prefix, each ending) and looked up one by
@@ -214,7 +220,7 @@ def related_stems(generation, stem: str) -> list[str]:
     return [w for _, w in sorted(found, reverse=True)[:MAX_RELATED]]
 
 
-def near_stems(generation, normalized: str) -> list[str]:
+def near_stems(generation: Generation, normalized: str) -> list[str]:
     """Return the stems of the most frequent indexed words nearest to an unknown word (at most MAX_FUZZY).
 
     The vocabulary is the one did-you-mean uses (words of two paragraphs or more), loaded once per
