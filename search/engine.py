@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -104,7 +104,6 @@ class SearchResult:
     relaxed: bool = False
     suggestion: str | None = None
     generation: str = ""
-    extra: dict = field(default_factory=dict)
     partial: bool = False  # the time budget ran out: counts, order or snippets may be incomplete
 
     @property

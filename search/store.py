@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import IndexError as WhooshIndexError
@@ -80,7 +81,8 @@ class Generation:
     columns: Columns
     meta: dict
     _local: threading.local = field(default_factory=threading.local, repr=False)
-    vocabulary: dict | None = field(default=None, repr=False)
+    #: (words, document frequencies) for did-you-mean and unknown words, loaded when first needed.
+    vocabulary: tuple[list[str], np.ndarray] | None = field(default=None, repr=False)
     #: Answered searches of this generation only, by normalized request: a new generation starts empty.
     results: LRUCache = field(default_factory=lambda: LRUCache(DEFAULT_CACHE_SIZE), repr=False)
     #: Matching docnums by (field, term), shared by every query of this generation.

@@ -49,16 +49,15 @@ def max_distance(word: str) -> int:
     return 1 if len(word) <= 4 else 2
 
 
-def closest_word(word: str, words: list[str], dfs: np.ndarray) -> str | None:
-    """Return the nearest vocabulary word (fewest edits, then most frequent), or None."""
-    if not words:
-        return None
-    limit = max_distance(word)
+def nearest_words(generation: Generation, word: str, limit: int) -> list[str]:
+    """Return the indexed words nearest to ``word`` (at most ``limit`` edits), all at the fewest edits,
+    most frequent first. The vocabulary is loaded once per generation, the first time it is needed."""
+    if generation.vocabulary is None:
+        generation.vocabulary = load_vocabulary(generation.path)
+    words, dfs = generation.vocabulary
     found = process.extract(word, words, scorer=Levenshtein.distance, score_cutoff=limit, limit=50)
-    if not found:
-        return None
-    best = min(found, key=lambda item: (item[1], -dfs[item[2]]))
-    return best[0] if best[0] != word else None
+    found.sort(key=lambda item: (item[1], -dfs[item[2]]))
+    return [w for w, distance, _ in found if distance == found[0][1]]
 
 
 def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
@@ -74,10 +73,8 @@ def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
         core = piece.strip('"-*')
         norm, _ = analyze_word(core) if core else ("", None)
         if norm and norm in words and searcher.doc_frequency("exact", norm) == 0:
-            if generation.vocabulary is None:
-                generation.vocabulary = load_vocabulary(generation.path)
-            better = closest_word(norm, *generation.vocabulary)
-            if better:
+            better = next(iter(nearest_words(generation, norm, max_distance(norm))), None)
+            if better and better != norm:
                 piece = piece.replace(core, better)
                 changed = True
         pieces.append(piece)

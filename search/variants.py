@@ -13,15 +13,13 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from pyarabic import araby
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 from whoosh import query as wq
 
 from search.analysis import STOPWORDS, analyze_word, exact_tokens
 from search.normalize import normalize
 from search.stem import stem as light_stem
 from search.stem import strip_suffixes
-from search.suggest import load_vocabulary
+from search.suggest import nearest_words
 
 if TYPE_CHECKING:
 
@@ -228,12 +226,5 @@ def near_stems(generation: Generation, normalized: str) -> list[str]:
     """
     if generation is None or len(normalized) < 3 or not araby.is_arabicrange(normalized[0]):
         return []
-    if generation.vocabulary is None:
-        generation.vocabulary = load_vocabulary(generation.path)
-    words, dfs = generation.vocabulary
-    limit = 1 if len(normalized) < 7 else 2
-    found = process.extract(normalized, words, scorer=Levenshtein.distance, score_cutoff=limit, limit=50)
-    found.sort(key=lambda item: (item[1], -dfs[item[2]]))
-    best = found[0][1] if found else None
-    stems = dict.fromkeys(light_stem(w) for w, distance, _ in found if distance == best)
-    return list(stems)[:MAX_FUZZY]
+    words = nearest_words(generation, normalized, 1 if len(normalized) < 7 else 2)
+    return list(dict.fromkeys(light_stem(w) for w in words))[:MAX_FUZZY]
