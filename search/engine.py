@@ -23,7 +23,7 @@ from search.errors import NotFound
 from search.facets import count_facets, filter_masks
 from search.query import BM25_B, BM25_K1, QueryPlan, SearchRequest, build_query
 from search.rerank import COVERAGE_CANDIDATES, add_evidence, candidate_count, rerank
-from search.scoring import term_postings, top_documents
+from search.scoring import phrase_docs, term_postings, top_documents
 from search.snippets import make_snippet, plain_snippet
 from search.store import Generation
 from search.suggest import suggest
@@ -164,6 +164,12 @@ def _mask(generation: Generation, query: wq.Query, size: int, deadline: Deadline
             return mask  # the optional part only re-ranks
         other = _mask(generation, query.b, size, deadline)
         return mask & other if isinstance(query, wq.Require) else mask & ~other
+    if isinstance(query, wq.Phrase) and query.slop == 1:
+        docs = phrase_docs(generation, query.fieldname, list(query.words))
+        if docs is not None:
+            mask = np.zeros(size, dtype=bool)
+            mask[docs] = True
+            return mask
     if isinstance(query, wq.Every):
         return np.ones(size, dtype=bool)
     if query is wq.NullQuery:

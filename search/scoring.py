@@ -49,7 +49,16 @@ def term_postings(generation: Generation, fieldname: str, text: str) -> tuple[np
     def read() -> tuple[np.ndarray, np.ndarray]:
         ids, weights = [], []
         reader = generation.searcher().reader()
+        boost = generation.index.schema[fieldname].format.field_boost
         for leaf, offset in reader.leaf_readers():
+            arrays = generation.posting_arrays(leaf.segment().segment_id(), fieldname)
+            if arrays is not None:
+                row = arrays.row(text)
+                if row is not None:
+                    docs, freqs = arrays.postings(row)
+                    ids.append(docs.astype(np.int64) + offset)
+                    weights.append((freqs * boost).astype(np.float32).astype(np.float64))  # as Whoosh stores it
+                continue
             if (fieldname, text) not in leaf:
                 continue
             matcher = leaf.postings(fieldname, text)
@@ -76,6 +85,35 @@ def term_postings(generation: Generation, fieldname: str, text: str) -> tuple[np
         return np.concatenate(ids), np.concatenate(weights)
 
     return generation.terms.get_or_compute(("postings", fieldname, text), read)
+
+
+def phrase_docs(generation: Generation, fieldname: str, words: list[str]) -> np.ndarray | None:
+    """Return the sorted docnums holding the words at consecutive positions (None: a segment has no arrays).
+
+    Each word's positions become ``docnum << 32 | position - i`` (i: its place in the phrase), sorted;
+    a document matches where one value is in every word's list. The rarest word's list is probed in
+    the others with ``searchsorted``, so common words cost a binary search per candidate.
+    """
+    found = []
+    for leaf, offset in generation.searcher().reader().leaf_readers():
+        arrays = generation.posting_arrays(leaf.segment().segment_id(), fieldname)
+        if arrays is None or arrays.positions is None:
+            return None
+        rows = [arrays.row(word) for word in words]
+        if any(row is None for row in rows):
+            continue
+        shifted = sorted(
+            ((arrays.pstarts[row + 1] - arrays.pstarts[row], i, row) for i, row in enumerate(rows)),
+        )
+        keys = arrays.position_keys(shifted[0][2], shifted[0][1])
+        for _, i, row in shifted[1:]:
+            if not len(keys):
+                break
+            other = arrays.position_keys(row, i)
+            at = np.minimum(np.searchsorted(other, keys), len(other) - 1)
+            keys = keys[other[at] == keys]
+        found.append(np.unique(keys >> 32) + offset)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def field_lengths(generation: Generation, fieldname: str) -> np.ndarray:

@@ -22,11 +22,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
+from search import postings
 from search.schema import term_positions
 
 log = logging.getLogger("fahras")
@@ -205,6 +207,26 @@ class ParagraphWriter(SegmentWriter):
         if fieldname is not None:
             writer.finish_field()
         writer.close()
+        self._save_arrays()
+
+    def _save_arrays(self) -> None:
+        """Save the segment's postings as arrays too (see :mod:`search.postings`)."""
+        folder = Path(self.storage.folder) / postings.FOLDER
+        segment = self.newsegment.segment_id()
+        by_field: dict[str, dict[bytes, list]] = {f: {} for f in postings.FIELDS}
+        for (fieldname, tbytes), flat in self.pool.terms.items():
+            if fieldname in by_field:
+                by_field[fieldname][tbytes] = flat
+        single = {value: (pos,) for pos, value in self._single.items()}
+        for fieldname, terms in by_field.items():
+            decode = None
+            if fieldname in postings.POSITION_FIELDS:
+                fmt = self.schema[fieldname].format
+
+                def decode(value: bytes, fmt=fmt) -> tuple[int, ...] | list[int]:
+                    return single.get(value) or fmt.decode_positions(value)
+
+            postings.write_field(folder, segment, fieldname, terms, decode)
 
     def finish(self):  # -> whoosh Segment
         """Write and close the segment (not committed: the caller lists it in the index's TOC).

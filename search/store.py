@@ -22,6 +22,7 @@ from whoosh.searching import Searcher
 from search.columns import Columns, load_columns
 from search.errors import IndexUnavailable
 from search.indexing import CURRENT, META, current_generation, generations_dir, is_complete
+from search.postings import FOLDER, FieldPostings, load_field
 from search.query import ranking_model
 from search.schema import SCHEMA_VERSION
 
@@ -88,6 +89,9 @@ class Generation:
     #: Matching docnums by (field, term), shared by every query of this generation.
     terms: LRUCache = field(default_factory=lambda: LRUCache(TERM_CACHE_SIZE), repr=False)
 
+    #: Each segment's posting arrays by (segment id, field), mapped when first needed (None: read via Whoosh).
+    _arrays: dict = field(default_factory=dict, repr=False)
+
     #: Every searcher opened on this generation, by any thread: closed together when it is dropped.
     _opened: list = field(default_factory=list, repr=False)
 
@@ -103,6 +107,13 @@ class Generation:
             searcher = self._local.searcher = self.index.searcher(weighting=ranking_model())
             self._opened.append(searcher)
         return searcher
+
+    def posting_arrays(self, segment: str, fieldname: str) -> FieldPostings | None:
+        """Return one segment's posting arrays for a field, or None if it has none (mapped once)."""
+        key = (segment, fieldname)
+        if key not in self._arrays:
+            self._arrays[key] = load_field(self.path / FOLDER, segment, fieldname)
+        return self._arrays[key]
 
     def close(self) -> None:
         """Close every searcher opened on this generation (it must not be used afterwards)."""

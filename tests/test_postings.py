@@ -1,0 +1,174 @@
+"""Posting arrays saved beside each segment hold exactly the segment's postings, and answer like Whoosh."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from search import postings
+from search.analysis import exact_tokens
+from search.engine import matched_mask, search
+from search.indexing import build_index
+from search.query import build_query, parse_request
+from search.scoring import phrase_docs
+from search.store import IndexHolder
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+QUERIES = [
+    '"الرئيس الروسي"',
+    '"في أوكرانيا"',
+    '"شي جين بينغ"',
+    '"الولايات المتحدة الأمريكية"',
+    "الصين روسيا",
+    "بوتين OR شي -بكين",
+    "COVID-19",
+    "الص*",
+]
+
+
+@pytest.fixture(scope="module")
+def news_index(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real-news index of several segments written by two processes."""
+    tmp = tmp_path_factory.mktemp("news")
+    day = sorted((shared / "corpora" / "saudinewsnet").glob("*.zip"))[0]
+    mp = pytest.MonkeyPatch()
+    mp.setattr("search.segments.SEGMENT_DOCS", 400)
+    try:
+        build_index([day], tmp / "index", procs=2)
+    finally:
+        mp.undo()
+    return tmp / "index"
+
+
+def _whoosh_postings(reader, fieldname: str, text: str, fmt) -> list[tuple[int, float, list[int]]]:
+    """A term's postings as Whoosh reads them: (docnum, weight, positions)."""
+    matcher = reader.postings(fieldname, text)
+    rows = []
+    while matcher.is_active():
+        rows.append((matcher.id(), matcher.weight(), fmt.decode_positions(matcher.value())))
+        matcher.next()
+    return rows
+
+
+def _array_postings(generation, fieldname: str, text: str) -> list[tuple[int, float, list[int]]]:
+    """The same term's postings as the arrays hold them."""
+    rows = []
+    boost = generation.index.schema[fieldname].format.field_boost
+    for leaf, offset in generation.searcher().reader().leaf_readers():
+        arrays = generation.posting_arrays(leaf.segment().segment_id(), fieldname)
+        assert arrays is not None, f"segment without arrays for {fieldname}"
+        row = arrays.row(text)
+        if row is None:
+            continue
+        docs, freqs = arrays.postings(row)
+        for i, (doc, freq) in enumerate(zip(docs.tolist(), freqs.tolist(), strict=True)):
+            positions = []
+            if arrays.positions is not None:
+                start = int(arrays.pstarts[row]) + int(freqs[:i].sum())
+                positions = [int(p) for p in arrays.positions[start : start + freq]]
+            rows.append((int(doc) + offset, float(np.float32(freq * boost)), positions))
+    return rows
+
+
+@pytest.mark.parametrize("which", ["seeds", "news"])
+def test_arrays_hold_every_posting_of_every_term(which: str, seed_index: Path, request) -> None:
+    index = seed_index if which == "seeds" else request.getfixturevalue("news_index")
+    generation = IndexHolder(index).get()
+    reader = generation.searcher().reader()
+    if which == "news":
+        assert len(reader.leaf_readers()) > 2
+    checked = 0
+    for fieldname in postings.FIELDS:
+        fmt = generation.index.schema[fieldname].format
+        terms = [t.decode("utf-8") for t in reader.lexicon(fieldname)]
+        if which == "news":
+            terms = terms[::199]  # every 199th term: all of them would take minutes
+        for text in terms:
+            theirs = _whoosh_postings(reader, fieldname, text, fmt)
+            ours = _array_postings(generation, fieldname, text)
+            if fieldname not in postings.POSITION_FIELDS:
+                theirs = [(d, w, []) for d, w, _ in theirs]
+            assert ours == theirs, (fieldname, text)
+            checked += 1
+    assert checked > 500
+    assert _array_postings(generation, "text", "لاتوجدهذهالكلمة") == []
+    generation.close()
+
+
+def _phrases(generation, count: int) -> list[list[str]]:
+    """Phrases from the paragraphs themselves (two to four words), a repeated word and unknown pairs."""
+    reader = generation.searcher().reader()
+    phrases = []
+    for docnum in range(0, reader.doc_count_all(), max(1, reader.doc_count_all() // count)):
+        words = exact_tokens(reader.stored_fields(docnum)["text"])
+        for size in (2, 3, 4):
+            if len(words) > size + 3:
+                phrases.append(words[3 : 3 + size])
+    phrases += [["في", "في"], ["الصين", "الصين"], ["لاتوجد", "الصين"], ["الصين", "لاتوجد"]]
+    return phrases
+
+
+@pytest.mark.parametrize("which", ["seeds", "news"])
+def test_phrase_matches_equal_whoosh(which: str, seed_index: Path, request) -> None:
+    index = seed_index if which == "seeds" else request.getfixturevalue("news_index")
+    generation = IndexHolder(index).get()
+    matched = 0
+    for words in _phrases(generation, 150):
+        ours = phrase_docs(generation, "exact", words)
+        theirs = sorted(wq.Phrase("exact", words).docs(generation.searcher()))
+        assert ours is not None
+        assert ours.tolist() == theirs, words
+        matched += bool(theirs)
+    assert matched > 50
+    generation.close()
+
+
+def _answers(index: Path) -> list[dict]:
+    """Answers (minus timing) of phrase, word and filtered queries, facets included."""
+    generation = IndexHolder(index).get()
+    answers = []
+    for q in QUERIES:
+        for extra in ({}, {"mode": "any"}, {"source": "الشرق"}):
+            answer = search(generation, parse_request({"q": q, "per_page": "50", **extra}), cache=False).to_dict()
+            answer.pop("took_ms"), answer.pop("generation")
+            answers.append(answer)
+    generation.close()
+    return answers
+
+
+def test_an_index_without_arrays_answers_the_same(tmp_path: Path) -> None:
+    """An index from before the arrays (or a segment whose arrays could not be written) is read via Whoosh."""
+    build_index([SEEDS], tmp_path / "index", procs=1)
+    with_arrays = _answers(tmp_path / "index")
+    generation = IndexHolder(tmp_path / "index").get()
+    shutil.rmtree(generation.path / postings.FOLDER)
+    plan = build_query(parse_request({"q": '"الرئيس الروسي"'}))
+    assert phrase_docs(generation, "exact", ["الرئيس", "الروسي"]) is None
+    assert matched_mask(generation, plan).sum() > 0
+    generation.close()
+    assert _answers(tmp_path / "index") == with_arrays
+
+
+def test_colliding_term_keys_leave_the_field_to_whoosh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_index([SEEDS], tmp_path / "plain", procs=1)
+    monkeypatch.setattr(postings, "term_key", lambda tbytes: 7)  # every term collides
+    build_index([SEEDS], tmp_path / "collide", procs=1)
+    generation = IndexHolder(tmp_path / "collide").get()
+    assert not list((generation.path / postings.FOLDER).glob("*.npy"))
+    generation.close()
+    monkeypatch.undo()
+    assert _answers(tmp_path / "collide") == _answers(tmp_path / "plain")
+
+
+def test_phrase_masks_count_like_whoosh_in_search(seed_index: Path) -> None:
+    generation = IndexHolder(seed_index).get()
+    for q in ('"الرئيس الروسي"', '"الرئيس الروسي فلاديمير"', '"في في"'):
+        plan = build_query(parse_request({"q": q}))
+        mask = matched_mask(generation, plan)
+        assert np.flatnonzero(mask).tolist() == sorted(plan.query.docs(generation.searcher()))
+    generation.close()
