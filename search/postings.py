@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -44,11 +45,19 @@ def _path(folder: Path, segment: str, fieldname: str, array: str) -> Path:
     return folder / f"{segment}.{fieldname}.{array}.npy"
 
 
-def write_field(folder: Path, segment: str, fieldname: str, terms: dict[bytes, list], decode) -> bool:
+def write_field(
+    folder: Path,
+    segment: str,
+    fieldname: str,
+    terms: dict[bytes, list],
+    boost: float,
+    positions: Callable[[list[bytes]], list[Sequence[int]]] | None,
+) -> bool:
     """Save one field's postings of a segment; False (nothing written) if two terms share a key.
 
     :param terms: flat postings by term bytes, as the writer pools them (docnum, weight, value, ...).
-    :param decode: turns a posting's stored value into its positions (None: positions are not saved).
+    :param boost: the field boost (a posting's weight is its frequency times it).
+    :param positions: turns postings' stored values into their positions (None: positions are not saved).
     """
     keyed = sorted((term_key(t), t) for t in terms)
     keys = np.fromiter((k for k, _ in keyed), dtype=np.uint64, count=len(keyed))
@@ -57,23 +66,25 @@ def write_field(folder: Path, segment: str, fieldname: str, terms: dict[bytes, l
         return False
     counts = np.fromiter((len(terms[t]) // 3 for _, t in keyed), dtype=np.int64, count=len(keyed))
     docs: list[int] = []
-    values: list = []
+    weights: list[float] = []
+    values: list[bytes] = []
     for _, t in keyed:
         flat = terms[t]
         docs += flat[0::3]
-        values += flat[2::3]
-    freqs = np.fromiter(map(_frequency, values), dtype=np.int32, count=len(values))
+        weights += flat[1::3]
+        if positions is not None:
+            values += flat[2::3]
     arrays = {
         "keys": keys,
         "starts": np.concatenate(([0], np.cumsum(counts))),
         "docs": np.array(docs, dtype=np.int32),
-        "freqs": freqs,
+        "freqs": np.rint(np.array(weights) / boost).astype(np.int64),
     }
-    if decode is not None:
-        per_posting = np.concatenate(([0], np.cumsum(freqs, dtype=np.int64)))
+    if positions is not None:
+        per_posting = np.concatenate(([0], np.cumsum(arrays["freqs"])))
         arrays["pstarts"] = per_posting[arrays["starts"]]
-        flat = chain.from_iterable(map(decode, values))
-        arrays["positions"] = np.fromiter(flat, dtype=np.int32, count=int(per_posting[-1]))
+        flat = chain.from_iterable(positions(values))
+        arrays["positions"] = np.fromiter(flat, dtype=np.int64, count=int(per_posting[-1]))
     for name in ("freqs", "positions"):  # the smallest type that holds them: most are tiny numbers
         if name in arrays:
             arrays[name] = _narrow(arrays[name])
@@ -90,11 +101,6 @@ def _narrow(array: np.ndarray) -> np.ndarray:
         if top <= np.iinfo(dtype).max:
             return array.astype(dtype)
     return array
-
-
-def _frequency(value: bytes) -> int:
-    """Return the term frequency a positions value starts with (Whoosh packs it as a big-endian uint)."""
-    return int.from_bytes(value[:4], "big")
 
 
 @dataclass(frozen=True)
