@@ -4,7 +4,8 @@ Layout of an index directory::
 
     CURRENT                 name of the live generation (replaced atomically)
     reindex.lock            flock held by the one running re-index
-    generations/<name>/     a Whoosh index + columns.npz (facet columns) + meta.json + COMPLETE
+    generations/<name>/     a Whoosh index + postings-1/ (its posting lists as numpy arrays)
+                            + columns.npz (facet columns) + vocabulary.tsv + meta.json + COMPLETE
 
 A re-index writes a fresh generation; a failure or a kill leaves CURRENT untouched, and the next
 re-index removes the partial directory. The live and the previous generations are kept.
