@@ -31,8 +31,8 @@ log = logging.getLogger("fahras")
 FOLDER = "postings-1"
 #: Fields saved as arrays (what queries count, score and match phrases on).
 FIELDS = ("text", "exact", "title")
-#: Fields whose positions are saved too (phrase queries run on them).
-POSITION_FIELDS = ("exact",)
+#: Fields whose positions are saved too (phrases run on exact words, proximity on stems).
+POSITION_FIELDS = ("text", "exact")
 
 
 def term_key(tbytes: bytes) -> int:
@@ -130,6 +130,21 @@ class FieldPostings:
         docs, freqs = self.postings(row)
         start, end = self.pstarts[row], self.pstarts[row + 1]
         return (np.repeat(docs.astype(np.int64), freqs) << 32) + (self.positions[start:end].astype(np.int64) - shift)
+
+
+    def positions_at(self, row: int, docs: np.ndarray) -> list[np.ndarray]:
+        """Return a row's positions in each of the given segment docnums (empty where it is absent)."""
+        held, freqs = self.postings(row)
+        at = np.searchsorted(held, docs)
+        found = at < len(held)
+        found[found] = held[at[found]] == docs[found]
+        before = np.concatenate(([0], np.cumsum(freqs, dtype=np.int64)))  # positions of earlier postings
+        start = int(self.pstarts[row])
+        empty = np.zeros(0, dtype=np.int64)
+        return [
+            self.positions[start + before[j] : start + before[j + 1]].astype(np.int64) if ok else empty
+            for j, ok in zip(at.tolist(), found.tolist(), strict=True)
+        ]
 
 
 def load_field(folder: Path, segment: str, fieldname: str) -> FieldPostings | None:

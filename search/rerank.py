@@ -20,7 +20,7 @@ from whoosh import query as wq
 
 from search.query import BM25_B, BM25_K1
 from search.schema import term_positions
-from search.scoring import holding, scored_terms, term_scores
+from search.scoring import holding, positions_at, scored_terms, term_scores
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -66,7 +66,7 @@ def evidence_scores(generation: Generation, evidence: wq.Query, docs: np.ndarray
     """Score the evidence at the given documents without Whoosh's matchers (None if it has other parts).
 
     Title terms score as BM25F; a pair of words within the slop scores as its two terms (the way Whoosh
-    scores a span), their positions read from the candidate's own text.
+    scores a span), their positions read from the posting arrays (or the candidate's own text).
     """
     parts = evidence.subqueries if isinstance(evidence, wq.Or) else [evidence]
     total = np.zeros(len(docs))
@@ -79,11 +79,18 @@ def evidence_scores(generation: Generation, evidence: wq.Query, docs: np.ndarray
             a, b = part.qs
             both = holding(generation, "text", a.text, docs)[0] & holding(generation, "text", b.text, docs)[0]
             near = np.zeros(len(docs), dtype=bool)
-            for i in np.flatnonzero(both):  # positions are read only where both words stand
-                doc = int(docs[i])
-                if doc not in positions:
-                    positions[doc] = term_positions(stored(doc).get("text", ""))[0]
-                near[i] = _near(positions[doc].get(a.text), positions[doc].get(b.text), part.slop, part.mindist)
+            where = np.flatnonzero(both)  # positions are read only where both words stand
+            first = positions_at(generation, "text", a.text, docs[where])
+            second = positions_at(generation, "text", b.text, docs[where])
+            if first is not None and second is not None:
+                pairs = zip(first, second, strict=True)
+                near[where] = [_near(x.tolist(), y.tolist(), part.slop, part.mindist) for x, y in pairs]
+            else:  # an index without position arrays: read the candidate's own text
+                for i in where.tolist():
+                    doc = int(docs[i])
+                    if doc not in positions:
+                        positions[doc] = term_positions(stored(doc).get("text", ""))[0]
+                    near[i] = _near(positions[doc].get(a.text), positions[doc].get(b.text), part.slop, part.mindist)
             if near.any():
                 pair = sum(
                     t.boost * term_scores(generation, t.fieldname, t.text, docs, BM25_K1, BM25_B) for t in (a, b)

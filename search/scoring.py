@@ -116,6 +116,22 @@ def phrase_docs(generation: Generation, fieldname: str, words: list[str]) -> np.
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
+def positions_at(generation: Generation, fieldname: str, text: str, docs: np.ndarray) -> list[np.ndarray] | None:
+    """Return a term's positions in each of the given docnums (None: a segment has no position arrays)."""
+    result: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(docs)
+    for leaf, offset in generation.searcher().reader().leaf_readers():
+        arrays = generation.posting_arrays(leaf.segment().segment_id(), fieldname)
+        if arrays is None or arrays.positions is None:
+            return None
+        inside = np.flatnonzero((docs >= offset) & (docs < offset + leaf.doc_count_all()))
+        row = arrays.row(text)
+        if row is None or not len(inside):
+            continue
+        for i, found in zip(inside.tolist(), arrays.positions_at(row, docs[inside] - offset), strict=True):
+            result[i] = found
+    return result
+
+
 def field_lengths(generation: Generation, fieldname: str) -> np.ndarray:
     """Return every document's length in a field as Whoosh scores it, cached per generation."""
 

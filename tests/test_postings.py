@@ -14,7 +14,9 @@ from search.analysis import exact_tokens
 from search.engine import matched_mask, search
 from search.indexing import build_index
 from search.query import build_query, parse_request
-from search.scoring import phrase_docs
+from search.rerank import evidence_scores
+from search.schema import term_positions
+from search.scoring import phrase_docs, positions_at
 from search.store import IndexHolder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -171,4 +173,46 @@ def test_phrase_masks_count_like_whoosh_in_search(seed_index: Path) -> None:
         plan = build_query(parse_request({"q": q}))
         mask = matched_mask(generation, plan)
         assert np.flatnonzero(mask).tolist() == sorted(plan.query.docs(generation.searcher()))
+    generation.close()
+
+
+@pytest.mark.parametrize("which", ["seeds", "news"])
+def test_positions_at_equal_the_paragraph_analysed_again(which: str, seed_index: Path, request) -> None:
+    """Proximity reads a stem's positions in candidates from the arrays: the same as analysing the text."""
+    index = seed_index if which == "seeds" else request.getfixturevalue("news_index")
+    generation = IndexHolder(index).get()
+    reader = generation.searcher().reader()
+    docs = np.arange(0, reader.doc_count_all(), max(1, reader.doc_count_all() // 60))
+    stems = [term_positions(reader.stored_fields(int(d))["text"])[0] for d in docs]
+    for text in {s for some in stems[::3] for s in list(some)[:5]} | {"لاتوجد"}:
+        found = positions_at(generation, "text", text, docs)
+        assert [f.tolist() for f in found] == [some.get(text, []) for some in stems], text
+    generation.close()
+
+
+@pytest.mark.parametrize("which", ["seeds", "news"])
+def test_proximity_evidence_scores_like_whoosh(which: str, seed_index: Path, request) -> None:
+    """Evidence scored from the arrays (titles, words within the slop) equals Whoosh's span scoring."""
+    index = seed_index if which == "seeds" else request.getfixturevalue("news_index")
+    generation = IndexHolder(index).get()
+    reader = generation.searcher().reader()
+    compared = 0
+    for docnum in range(0, reader.doc_count_all(), max(1, reader.doc_count_all() // 25)):
+        words = exact_tokens(reader.stored_fields(docnum)["text"])[2:14:3]  # words a few apart
+        plan = build_query(parse_request({"q": " ".join(words), "mode": "any"}))
+        if plan.evidence is None:
+            continue
+        docs = np.flatnonzero(matched_mask(generation, plan))[:200]
+        ours = evidence_scores(generation, plan.evidence, docs)
+        matcher = plan.evidence.matcher(generation.searcher())
+        theirs = np.zeros(len(docs))
+        for i, doc in enumerate(docs.tolist()):
+            if matcher.is_active() and matcher.id() < doc:
+                matcher.skip_to(doc)
+            if matcher.is_active() and matcher.id() == doc:
+                theirs[i] = matcher.score()
+        assert ours is not None
+        assert np.allclose(ours, theirs, rtol=1e-9, atol=1e-9), words
+        compared += int((theirs > 0).sum())
+    assert compared > 20
     generation.close()
