@@ -49,7 +49,7 @@ def term_postings(generation: Generation, fieldname: str, text: str) -> tuple[np
     def read() -> tuple[np.ndarray, np.ndarray]:
         ids, weights = [], []
         reader = generation.searcher().reader()
-        boost = generation.index.schema[fieldname].format.field_boost
+        boost = generation.searcher().schema[fieldname].format.field_boost  # (index.schema re-reads the TOC)
         for leaf, offset in reader.leaf_readers():
             arrays = generation.posting_arrays(leaf.segment().segment_id(), fieldname)
             if arrays is not None:
@@ -85,6 +85,19 @@ def term_postings(generation: Generation, fieldname: str, text: str) -> tuple[np
         return np.concatenate(ids), np.concatenate(weights)
 
     return generation.terms.get_or_compute(("postings", fieldname, text), read)
+
+
+def doc_frequency(generation: Generation, fieldname: str, text: str) -> int:
+    """Return how many documents hold a term (row lengths of the posting arrays; Whoosh's term table
+    for a segment without them, a disk read per segment)."""
+    total = 0
+    for leaf, _offset in generation.searcher().reader().leaf_readers():
+        arrays = generation.posting_arrays(leaf.segment().segment_id(), fieldname)
+        if arrays is None:
+            total += leaf.doc_frequency(fieldname, text)
+        elif (row := arrays.row(text)) is not None:
+            total += int(arrays.starts[row + 1] - arrays.starts[row])
+    return total
 
 
 def phrase_docs(generation: Generation, fieldname: str, words: list[str]) -> np.ndarray | None:

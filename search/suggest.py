@@ -16,6 +16,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from search.analysis import analyze_word
+from search.scoring import doc_frequency
 
 if TYPE_CHECKING:
 
@@ -66,13 +67,12 @@ def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
     Cheap when every word is known (one document-frequency look-up each); the vocabulary is loaded
     the first time a word is not.
     """
-    searcher = generation.searcher()
     changed = False
     pieces = []
     for piece in q.split():
         core = piece.strip('"-*')
         norm, _ = analyze_word(core) if core else ("", None)
-        if norm and norm in words and searcher.doc_frequency("exact", norm) == 0:
+        if norm and norm in words and doc_frequency(generation, "exact", norm) == 0:
             better = next(iter(nearest_words(generation, norm, max_distance(norm))), None)
             if better and better != norm:
                 piece = piece.replace(core, better)

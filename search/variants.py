@@ -17,6 +17,7 @@ from whoosh import query as wq
 
 from search.analysis import STOPWORDS, analyze_word, exact_tokens
 from search.normalize import normalize
+from search.scoring import doc_frequency
 from search.stem import stem as light_stem
 from search.stem import strip_suffixes
 from search.suggest import nearest_words
@@ -134,7 +135,7 @@ def expression_query(words: tuple[str, ...], plan: QueryPlan, weight: float) -> 
 
 def _df(generation: Generation, stem: str) -> int:
     """Return how many paragraphs hold a stem in the text field (0 without an index)."""
-    return generation.searcher().doc_frequency("text", stem) if generation is not None else 0
+    return doc_frequency(generation, "text", stem) if generation is not None else 0
 
 
 def expand_variants(generation: Generation, normalized: str, stem: str, plan: QueryPlan) -> list[wq.Query]:

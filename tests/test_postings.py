@@ -16,7 +16,7 @@ from search.indexing import build_index
 from search.query import build_query, parse_request
 from search.rerank import evidence_scores
 from search.schema import term_positions
-from search.scoring import phrase_docs, positions_at
+from search.scoring import doc_frequency, phrase_docs, positions_at
 from search.store import IndexHolder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,6 +96,7 @@ def test_arrays_hold_every_posting_of_every_term(which: str, seed_index: Path, r
             if fieldname not in postings.POSITION_FIELDS:
                 theirs = [(d, w, []) for d, w, _ in theirs]
             assert ours == theirs, (fieldname, text)
+            assert doc_frequency(generation, fieldname, text) == reader.doc_frequency(fieldname, text) == len(ours)
             checked += 1
     assert checked > 500
     assert _array_postings(generation, "text", "لاتوجدهذهالكلمة") == []
