@@ -55,3 +55,17 @@ def test_token_offsets_index_original_text() -> None:
 def test_exact_tokens_keep_stopwords() -> None:
     """The exact field keeps stopwords and splits glued Latin words and numbers."""
     assert exact_tokens("وTecno في ٢٠٢٣") == ["و", "tecno", "في", "2023"]
+
+
+@pytest.mark.parametrize("word", ["وأين", "ومتى", "فكيف", "ولماذا", "وهل", "بأي", "بكم", "لمادا", "مازا"])
+def test_question_words_after_a_conjunction_are_stopped(word: str) -> None:
+    """A question word with و/ف or ب/ل attached, or ماذا mistyped with د/ز, carries no topic."""
+    assert tokens(word) == []
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"), [("فقد", "فقد"), ("بكاء", "بكاء"), ("مازال", "مازال"), ("مادة", "ماد"), ("وكيل", "كيل")]
+)
+def test_content_words_like_question_words_are_kept(word: str, stem: str) -> None:
+    """Words that only look like a particle plus a question word keep their stem (فقد "lost", مادة)."""
+    assert tokens(word) == [stem]
