@@ -16,7 +16,9 @@ PREFIXES: tuple[str, ...] = ("ال", "وال", "بال", "كال", "فال", "ل
 SUFFIXES: tuple[str, ...] = ("ها", "ان", "ات", "ون", "ين", "يه", "ية", "ه", "ة", "ي")
 #: Attached pronouns Lucene leaves on (هما هم هن كما كم كن نا), tried before SUFFIXES, and only
 #: where at least MIN_PRONOUN_STEM letters remain: محادثاتهما -> محادثات -> محادث, but مهم, فهم stay.
-PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم", "كن", "نا")
+#: ه is Lucene's too, but tried late there, so a plural kept it: مقالاته -> مقالات while مقالات -> مقال.
+#: Tried first it goes before the plural ending, as ها already does.
+PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم", "كن", "نا", "ه")
 MIN_PRONOUN_STEM = 3
 
 

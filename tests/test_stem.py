@@ -16,11 +16,16 @@ from search.stem import lucene_stem, stem
         ("ايمانكم", "ايم"),  # كم, then ان as for ايمان
         ("كتابكن", "كتاب"),  # كن
         ("بلادنا", "بلاد"),  # نا
+        ("مقالاته", "مقال"),  # ه, then ات: as مقالات and مقالاتها
+        ("انتصاراته", "انتصار"),
+        ("كتابه", "كتاب"),
         # counter-examples: too short to hold a pronoun, or Latin
         ("مهم", "مهم"),
         ("فهم", "فهم"),
         ("حكم", "حكم"),
         ("هنا", "هنا"),
+        ("ذاته", "ذات"),  # ه goes, but ات needs a longer word
+        ("شبه", "شب"),  # as before: Lucene's own ه
         ("English", "English"),
     ],
 )
