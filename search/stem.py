@@ -20,6 +20,9 @@ SUFFIXES: tuple[str, ...] = ("ها", "ان", "ات", "ون", "ين", "يه", "ي
 #: Tried first it goes before the plural ending, as ها already does.
 PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم", "كن", "نا", "ه")
 MIN_PRONOUN_STEM = 3
+#: A hamza that ends a stem sits on waw or yeh only because of the case vowel of a word that followed it
+#: (أسماؤه, أسمائه, أسماءه are one word): it is written as the bare hamza.
+HAMZA_SEATS: tuple[str, ...] = (araby.WAW_HAMZA, araby.YEH_HAMZA)
 
 
 def _is_arabic_word(word: str) -> bool:
@@ -77,4 +80,15 @@ def stem(word: str) -> str:
     """
     if not _is_arabic_word(word):
         return word
-    return strip_suffixes(strip_prefix(word))
+    return bare_final_hamza(strip_suffixes(strip_prefix(word)))
+
+
+def bare_final_hamza(stem: str) -> str:
+    """Write a stem's final hamza on its own, whatever seat (ؤ ئ) the case ending gave it.
+
+    >>> bare_final_hamza("اسماؤ"), bare_final_hamza("ابنائ"), bare_final_hamza("رئيس")
+    ('اسماء', 'ابناء', 'رئيس')
+    """
+    if len(stem) > 2 and stem.endswith(HAMZA_SEATS):
+        return stem[:-1] + araby.HAMZA
+    return stem

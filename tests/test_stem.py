@@ -38,3 +38,28 @@ def test_pronoun_suffixes(word: str, expected: str) -> None:
 def test_lucene_stem_keeps_pronouns(word: str) -> None:
     """The conformance baseline does not know the pronoun suffixes."""
     assert lucene_stem(word) != stem(word)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("اسماؤه", "اسماء"),  # nominative: hamza on waw
+        ("اسمائه", "اسماء"),  # genitive: hamza on yeh
+        ("اسماءه", "اسماء"),  # accusative: bare hamza
+        ("اسماء", "اسماء"),
+        ("ابنائها", "ابناء"),
+        ("رؤساؤهم", "رؤساء"),
+        # counter-examples: a hamza seat inside the stem stays
+        ("رئيس", "رئيس"),
+        ("سئل", "سئل"),
+        ("مسؤول", "مسؤول"),
+    ],
+)
+def test_final_hamza_is_written_bare(word: str, expected: str) -> None:
+    """A stem's final hamza is one letter whatever seat the case ending gave it."""
+    assert expected == stem(word)
+
+
+def test_lucene_stem_keeps_hamza_seat() -> None:
+    """The conformance baseline keeps the seat."""
+    assert lucene_stem("اسمائه") == "اسمائ"
