@@ -40,6 +40,9 @@ PROCLITIC_WEIGHT = 1.0
 #: The other reading of an initial و is the same word (وزارة / الوزارة): full weight.
 WAW_WEIGHT = 1.0
 VARIANT_WEIGHT = 0.4
+#: A spelling variant of a word the index does not hold at all (بلجيكيا -> بلجيكا) stands for the word
+#: that was meant: it weighs as the typed word would.
+UNKNOWN_WORD_VARIANT_WEIGHT = 1.0
 SYNONYM_WEIGHT = 0.6
 
 
@@ -160,9 +163,10 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
         if alt not in seen and (df := _df(generation, alt)):
             seen.add(alt)
             variants.append((df, alt))
+    weight = VARIANT_WEIGHT if own else UNKNOWN_WORD_VARIANT_WEIGHT
     for _, alt in sorted(variants, reverse=True)[:MAX_VARIANTS]:
         plan.stems.add(alt)
-        extra.append(wq.Term("text", alt, boost=VARIANT_WEIGHT))
+        extra.append(wq.Term("text", alt, boost=weight))
     for alt in related_stems(generation, stem):
         if alt not in seen:
             seen.add(alt)

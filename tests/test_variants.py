@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 
 import pytest
+from whoosh import query as wq
 
+from search.analysis import analyze_word
 from search.engine import search
 from search.indexing import build_index
-from search.query import parse_request
+from search.query import QueryPlan, parse_request
 from search.store import IndexHolder
-from search.variants import root_key, spelling_variants, strip_proclitic, synonyms
+from search.variants import (
+    UNKNOWN_WORD_VARIANT_WEIGHT,
+    VARIANT_WEIGHT,
+    expand_variants,
+    root_key,
+    spelling_variants,
+    strip_proclitic,
+    synonyms,
+)
 
 ARTICLES = [
     ("russia", "زار الوفد روسيا الأسبوع الماضي في زيارة رسمية."),
@@ -121,3 +131,20 @@ def test_variants_are_marked(generation) -> None:
     """A paragraph found through a variant marks the variant word in its snippet."""
     hits = search(generation, parse_request({"q": "بروسيا", "mode": "any"})).hits
     assert "<mark>روسيا</mark>" in hits[0]["snippet"]
+
+
+def _variant_boosts(generation, word: str) -> dict[str, float]:
+    """Return the boost of each text-field alternative expand_variants adds for one query word."""
+    norm, stem = analyze_word(word)
+    extra = expand_variants(generation, norm, stem, QueryPlan(None))
+    return {q.text: q.boost for q in extra if isinstance(q, wq.Term) and q.fieldname == "text"}
+
+
+def test_variant_of_an_unknown_word_weighs_as_the_word(generation) -> None:
+    """بينج is not indexed: its variant بينغ stands for it at full weight."""
+    assert _variant_boosts(generation, "بينج")[analyze_word("بينغ")[1]] == UNKNOWN_WORD_VARIANT_WEIGHT == 1.0
+
+
+def test_variant_of_a_known_word_stays_light(generation) -> None:
+    """بوتن is indexed: its variant بوتين is only a lighter alternative."""
+    assert _variant_boosts(generation, "بوتن")[analyze_word("بوتين")[1]] == VARIANT_WEIGHT < 1.0
