@@ -16,10 +16,12 @@ PREFIXES: tuple[str, ...] = ("ال", "وال", "بال", "كال", "فال", "ل
 SUFFIXES: tuple[str, ...] = ("ها", "ان", "ات", "ون", "ين", "يه", "ية", "ه", "ة", "ي")
 #: Attached pronouns Lucene leaves on (هما هم هن كما كم كن نا), tried before SUFFIXES, and only
 #: where at least MIN_PRONOUN_STEM letters remain: محادثاتهما -> محادثات -> محادث, but مهم, فهم stay.
-#: ه is Lucene's too, but tried late there, so a plural kept it: مقالاته -> مقالات while مقالات -> مقال.
-#: Tried first it goes before the plural ending, as ها already does.
-PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم", "كن", "نا", "ه")
+PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم", "كن", "نا")
 MIN_PRONOUN_STEM = 3
+#: ه is Lucene's too, but tried after ات, so a plural kept it: مقالاته -> مقالات while مقالات -> مقال.
+#: After ات it is the pronoun and goes first. Elsewhere it may be a normalized ة (مدينه), so it keeps
+#: Lucene's place: مدينه -> مدين, not مدين -> مد.
+PLURAL_PRONOUN = "اته"
 #: A hamza that ends a stem sits on waw or yeh only because of the case vowel of a word that followed it
 #: (أسماؤه, أسمائه, أسماءه are one word): it is written as the bare hamza.
 HAMZA_SEATS: tuple[str, ...] = (araby.WAW_HAMZA, araby.YEH_HAMZA)
@@ -55,6 +57,9 @@ def strip_suffixes(word: str, pronouns: bool = True) -> str:
             if len(word) >= len(suffix) + MIN_PRONOUN_STEM and word.endswith(suffix):
                 word = word[: -len(suffix)]
                 break
+        else:
+            if len(word) >= len(PLURAL_PRONOUN) + 2 and word.endswith(PLURAL_PRONOUN):
+                word = word[:-1]
     for suffix in SUFFIXES:
         if len(word) >= len(suffix) + 2 and word.endswith(suffix):
             word = word[: -len(suffix)]
