@@ -86,6 +86,10 @@ def test_spelling_variants() -> None:
         (("brics",), (("بريكس",),)),
         (("الناتو",), (("nato",), ("ناتو",), ("حلف", "شمال", "الاطلسي"))),
         (("بيت",), ()),
+        (("توفي",), (("وفاه",), ("وفاته",))),  # an event's verb and its noun, both ways
+        (("وفاه",), (("توفي",), ("وفاته",))),
+        (("قتل",), (("مقتل",), ("مقتله",))),
+        (("قتال",), ()),  # another noun of the root is not listed
     ],
 )
 def test_synonyms(expression: tuple[str, ...], expected: tuple) -> None:
