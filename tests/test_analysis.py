@@ -69,3 +69,15 @@ def test_question_words_after_a_conjunction_are_stopped(word: str) -> None:
 def test_content_words_like_question_words_are_kept(word: str, stem: str) -> None:
     """Words that only look like a particle plus a question word keep their stem (فقد "lost", مادة)."""
     assert tokens(word) == [stem]
+
+
+@pytest.mark.parametrize("text", ["تم عرضها", "يتم بناؤها", "يمكن تعريف", "اللتى نشرت", "اللذي كتب"])
+def test_light_verbs_and_mistyped_relatives_are_stopped(text: str) -> None:
+    """The passive auxiliary تم, يمكن and the relatives mistyped with a doubled lam carry no topic."""
+    assert len(tokens(text)) == 1
+
+
+@pytest.mark.parametrize(("word", "stem"), [("تمام", "تمام"), ("تمثال", "تمثال"), ("يمكث", "يمكث")])
+def test_words_near_light_verbs_are_kept(word: str, stem: str) -> None:
+    """Words that start like تم or يمكن keep their stems."""
+    assert tokens(word) == [stem]
