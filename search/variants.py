@@ -44,6 +44,11 @@ VARIANT_WEIGHT = 0.4
 #: that was meant: it weighs as the typed word would.
 UNKNOWN_WORD_VARIANT_WEIGHT = 1.0
 SYNONYM_WEIGHT = 0.6
+#: A paragraph word with ب or ل glued on keeps it in its stem (بمصر, لسويسرا); a query word also
+#: searches those forms, lightly: enough to bring such a paragraph into the first page, not to rank
+#: it above the paragraphs holding the word itself (tuned on arcd train).
+GLUED_PROCLITICS: tuple[str, ...] = ("ب", "ل", "وب", "ول")
+GLUED_WEIGHT = 0.1
 
 
 def strip_proclitic(word: str) -> list[str]:
@@ -76,6 +81,15 @@ def waw_forms(normalized: str, stem: str) -> list[str]:
     if stem.startswith(araby.WAW) and len(stem) >= 4:
         forms.append(stem[1:])
     return [f for f in forms if f != stem]
+
+
+def glued_forms(generation: Generation, stem: str) -> list[str]:
+    """Return the indexed stems of the word with ب or ل glued on (لسويسرا for سويسرا), which the
+    stemmer keeps whole in a paragraph; only for stems of MIN_REMAINDER letters or more (حر is not بحر).
+    """
+    if generation is None or len(stem) < MIN_REMAINDER or not araby.is_arabicrange(stem[0]):
+        return []
+    return [p + stem for p in GLUED_PROCLITICS if _df(generation, p + stem)]
 
 
 def spelling_variants(word: str) -> list[str]:
@@ -157,6 +171,12 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
             seen.add(alt)
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=WAW_WEIGHT))
+    if own:
+        for alt in glued_forms(generation, stem):
+            if alt not in seen:
+                seen.add(alt)
+                plan.stems.add(alt)
+                extra.append(wq.Term("text", alt, boost=GLUED_WEIGHT))
     variants = []
     for form in spelling_variants(normalized):
         alt = light_stem(form)

@@ -13,9 +13,11 @@ from search.indexing import build_index
 from search.query import QueryPlan, parse_request
 from search.store import IndexHolder
 from search.variants import (
+    GLUED_WEIGHT,
     UNKNOWN_WORD_VARIANT_WEIGHT,
     VARIANT_WEIGHT,
     expand_variants,
+    glued_forms,
     root_key,
     spelling_variants,
     strip_proclitic,
@@ -33,6 +35,8 @@ ARTICLES = [
     ("oct", "انطلقت الحملة في أكتوبر من العام الماضي."),
     ("nato", "اجتمع قادة الناتو في بروكسل لبحث الأمن."),
     ("place", "يقع المتحف قرب النهر في قلب العاصمة."),
+    ("glued", "وصل الوفد لسويسرا عبر بحر الشمال."),
+    ("swiss", "سويسرا دولة جبلية في وسط أوروبا."),
 ]
 
 
@@ -152,3 +156,16 @@ def test_variant_of_an_unknown_word_weighs_as_the_word(generation) -> None:
 def test_variant_of_a_known_word_stays_light(generation) -> None:
     """بوتن is indexed: its variant بوتين is only a lighter alternative."""
     assert _variant_boosts(generation, "بوتن")[analyze_word("بوتين")[1]] == VARIANT_WEIGHT < 1.0
+
+
+def test_glued_forms(generation) -> None:
+    """A query word also searches its indexed forms with ب/ل glued on, lightly; a short stem does not."""
+    assert glued_forms(generation, "سويسرا") == ["لسويسرا"]
+    assert glued_forms(generation, "حر") == []  # بحر is another word
+    assert glued_forms(generation, "روسيا") == []  # no glued form indexed
+
+
+def test_glued_form_is_found_lightly(generation) -> None:
+    """سويسرا also finds the paragraph that only holds لسويسرا, after the one holding the word itself."""
+    assert _variant_boosts(generation, "سويسرا")["لسويسرا"] == GLUED_WEIGHT < 1.0
+    assert found(generation, "سويسرا") == ["swiss", "glued"]
