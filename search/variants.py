@@ -200,7 +200,8 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
 
 
 #: Imperfect-verb prefixes and a few endings a light stemmer keeps; a "root-ish" key drops them so that
-#: تقع finds يقع and ولدت finds ولد, at RELATED_WEIGHT.
+#: تقع finds يقع and ولدت finds ولد, at RELATED_WEIGHT. The pattern فعول is read the same way, so that
+#: الحدود finds يحدها and سقوط finds سقطت.
 VERB_PREFIXES = (araby.YEH, araby.TEH, araby.NOON, araby.ALEF)
 RELATED_ENDINGS = (araby.TEH, araby.WAW + araby.ALEF, araby.ALEF, araby.WAW, araby.YEH)
 RELATED_WEIGHT = 0.2
@@ -212,17 +213,35 @@ MAX_FUZZY = 2
 
 
 def root_key(stem: str) -> str:
-    """Return a coarse key shared by inflections a light stem keeps apart (verb prefix, endings).
+    """Return a coarse key shared by inflections a light stem keeps apart (verb prefix, endings, and the
+    pattern فعول of broken plurals and verbal nouns: حدود and يحد, سقوط and سقطت, شعوب and شعب).
 
-    >>> root_key("تقع"), root_key("يقع"), root_key("ولدت")
-    ('قع', 'قع', 'ولد')
+    >>> root_key("تقع"), root_key("يقع"), root_key("ولدت"), root_key("حدود"), root_key("سقوط")
+    ('قع', 'قع', 'ولد', 'حد', 'سقط')
     """
+    if len(stem) == 4 and stem[2] == araby.WAW and stem[0] not in VERB_PREFIXES:
+        return fuul_root(stem)
     if len(stem) >= 3 and stem[0] in VERB_PREFIXES:
         stem = stem[1:]
     for ending in RELATED_ENDINGS:
         if len(stem) - len(ending) >= 3 and stem.endswith(ending):
             return stem[: -len(ending)]
     return stem
+
+
+def fuul_root(stem: str) -> str:
+    """Return the root letters of a four-letter stem of the pattern فعول (its third letter و); a doubled
+    root (حدود, حقوق) keeps its first two, as the verb's light stem does (يحد, حق).
+
+    >>> fuul_root("دروس"), fuul_root("حدود")
+    ('درس', 'حد')
+    """
+    return stem[:2] if stem[1] == stem[3] else stem[:2] + stem[3]
+
+
+def fuul_form(key: str) -> str:
+    """Return the فعول form of a root key: a و before the last root letter (درس -> دروس, حد -> حدود)."""
+    return key[:2] + araby.WAW + key[2] if len(key) == 3 else key + araby.WAW + key[1]
 
 
 def related_stems(generation: Generation, stem: str) -> list[str]:
@@ -235,6 +254,8 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
         return []
     key = root_key(stem)
     candidates = {p + key + e for p in ("", *VERB_PREFIXES) for e in ("", *RELATED_ENDINGS)}
+    if len(key) in (2, 3):
+        candidates.add(fuul_form(key))
     found = []
     for word in candidates - {stem}:
         if root_key(word) == key and (df := _df(generation, word)):
