@@ -229,6 +229,27 @@ def root_key(stem: str) -> str:
     return stem
 
 
+def root_keys(stem: str) -> set[str]:
+    """Return the stem's root key and, when it starts with ا, also the key that keeps the ا as a root
+    letter: normalization writes a root's initial hamza as ا (أسس), which is not then a verb prefix.
+
+    >>> sorted(root_keys("اسس")), sorted(root_keys("تاسست"))
+    (['اسس', 'سس'], ['اسس'])
+    """
+    keys = {root_key(stem)}
+    if stem[0] == araby.ALEF and len(stem) >= 3:
+        keys.add(_ending_key(stem))
+    return keys
+
+
+def _ending_key(stem: str) -> str:
+    """Return the stem without the first related ending that leaves three letters."""
+    for ending in RELATED_ENDINGS:
+        if len(stem) - len(ending) >= 3 and stem.endswith(ending):
+            return stem[: -len(ending)]
+    return stem
+
+
 def fuul_root(stem: str) -> str:
     """Return the root letters of a four-letter stem of the pattern فعول (its third letter و); a doubled
     root (حدود, حقوق) keeps its first two, as the verb's light stem does (يحد, حق).
@@ -252,13 +273,12 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
     """
     if generation is None or not araby.is_arabicrange(stem[0]):
         return []
-    key = root_key(stem)
-    candidates = {p + key + e for p in ("", *VERB_PREFIXES) for e in ("", *RELATED_ENDINGS)}
-    if len(key) in (2, 3):
-        candidates.add(fuul_form(key))
+    keys = root_keys(stem)
+    candidates = {p + key + e for key in keys for p in ("", *VERB_PREFIXES) for e in ("", *RELATED_ENDINGS)}
+    candidates.update(fuul_form(key) for key in keys if len(key) in (2, 3))
     found = []
     for word in candidates - {stem}:
-        if root_key(word) == key and (df := _df(generation, word)):
+        if root_keys(word) & keys and (df := _df(generation, word)):
             found.append((df, word))
     return [w for _, w in sorted(found, reverse=True)[:MAX_RELATED]]
 

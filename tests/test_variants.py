@@ -19,6 +19,7 @@ from search.variants import (
     expand_variants,
     glued_forms,
     root_key,
+    root_keys,
     spelling_variants,
     strip_proclitic,
     synonyms,
@@ -188,3 +189,10 @@ def test_glued_form_is_found_lightly(generation) -> None:
     """سويسرا also finds the paragraph that only holds لسويسرا, after the one holding the word itself."""
     assert _variant_boosts(generation, "سويسرا")["لسويسرا"] == GLUED_WEIGHT < 1.0
     assert found(generation, "سويسرا") == ["swiss", "glued"]
+
+
+def test_initial_alef_may_be_a_root_letter() -> None:
+    """أسس (normalized اسس) and تأسست share a key; a stem without an initial ا keeps its one key."""
+    assert root_keys("اسس") & root_keys("تاسست") == {"اسس"}
+    assert root_keys("يقع") == {"قع"}
+    assert root_keys("اعلن") == {"علن", "اعلن"}  # a form IV verb still meets يعلن through علن
