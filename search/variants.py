@@ -201,7 +201,7 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
 
 #: Imperfect-verb prefixes and a few endings a light stemmer keeps; a "root-ish" key drops them so that
 #: تقع finds يقع and ولدت finds ولد, at RELATED_WEIGHT. The pattern فعول is read the same way, so that
-#: الحدود finds يحدها and سقوط finds سقطت.
+#: الحدود finds يحدها and سقوط finds سقطت; so is the plural pattern أفعال (الاعراض finds عرض).
 VERB_PREFIXES = (araby.YEH, araby.TEH, araby.NOON, araby.ALEF)
 RELATED_ENDINGS = (araby.TEH, araby.WAW + araby.ALEF, araby.ALEF, araby.WAW, araby.YEH)
 RELATED_WEIGHT = 0.2
@@ -214,13 +214,16 @@ MAX_FUZZY = 2
 
 def root_key(stem: str) -> str:
     """Return a coarse key shared by inflections a light stem keeps apart (verb prefix, endings, and the
-    pattern فعول of broken plurals and verbal nouns: حدود and يحد, سقوط and سقطت, شعوب and شعب).
+    patterns فعول and أفعال of broken plurals and verbal nouns: حدود and يحد, سقوط and سقطت, اعراض
+    and عرض).
 
     >>> root_key("تقع"), root_key("يقع"), root_key("ولدت"), root_key("حدود"), root_key("سقوط")
     ('قع', 'قع', 'ولد', 'حد', 'سقط')
     """
     if len(stem) == 4 and stem[2] == araby.WAW and stem[0] not in VERB_PREFIXES:
         return fuul_root(stem)
+    if len(stem) == 5 and stem[0] == araby.ALEF and stem[3] == araby.ALEF:
+        return afaal_root(stem)
     if len(stem) >= 3 and stem[0] in VERB_PREFIXES:
         stem = stem[1:]
     for ending in RELATED_ENDINGS:
@@ -260,6 +263,20 @@ def fuul_root(stem: str) -> str:
     return stem[:2] if stem[1] == stem[3] else stem[:2] + stem[3]
 
 
+def afaal_root(stem: str) -> str:
+    """Return the root letters of a five-letter stem of the plural pattern أفعال (اعراض -> عرض).
+
+    >>> afaal_root("اعراض"), afaal_root("احداث")
+    ('عرض', 'حدث')
+    """
+    return stem[1:3] + stem[4]
+
+
+def afaal_form(key: str) -> str:
+    """Return the أفعال plural of a three-letter root key, as normalized (حدث -> احداث)."""
+    return araby.ALEF + key[:2] + araby.ALEF + key[2]
+
+
 def fuul_form(key: str) -> str:
     """Return the فعول form of a root key: a و before the last root letter (درس -> دروس, حد -> حدود)."""
     return key[:2] + araby.WAW + key[2] if len(key) == 3 else key + araby.WAW + key[1]
@@ -276,6 +293,7 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
     keys = root_keys(stem)
     candidates = {p + key + e for key in keys for p in ("", *VERB_PREFIXES) for e in ("", *RELATED_ENDINGS)}
     candidates.update(fuul_form(key) for key in keys if len(key) in (2, 3))
+    candidates.update(afaal_form(key) for key in keys if len(key) == 3)
     found = []
     for word in candidates - {stem}:
         if root_keys(word) & keys and (df := _df(generation, word)):

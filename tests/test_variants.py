@@ -113,14 +113,17 @@ def test_root_key() -> None:
         (("حدود", "يحد", "تحد"), "حد"),  # a doubled root: borders, it borders
         (("سقوط", "سقطت", "سقط"), "سقط"),  # a verbal noun and its verb
         (("شعوب", "شعب"), "شعب"),  # a broken plural and its singular
+        (("اعراض", "عرض"), "عرض"),  # the plural pattern أفعال
     ],
 )
 def test_root_key_reads_the_fuul_pattern(stems: tuple[str, ...], key: str) -> None:
-    """A four-letter stem with و third (فعول) shares its root's key."""
+    """A four-letter stem with و third (فعول), or a plural أفعال, shares its root's key."""
     assert {root_key(s) for s in stems} == {key}
 
 
-@pytest.mark.parametrize(("stem", "key"), [("يقول", "قول"), ("كتاب", "كتاب"), ("مدرس", "مدرس")])
+@pytest.mark.parametrize(
+    ("stem", "key"), [("يقول", "قول"), ("كتاب", "كتاب"), ("مدرس", "مدرس"), ("اقليم", "قليم")]
+)
 def test_root_key_leaves_other_stems(stem: str, key: str) -> None:
     """A verb whose و follows its prefix, and stems of other shapes, are not read as فعول."""
     assert root_key(stem) == key
