@@ -42,6 +42,9 @@ _ASCII_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CLAUSE = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _STRAY = re.compile(r"[()\[\]{}~^:+!\\&|]")
 _OPERATOR_WORDS = frozenset({"AND", "NOT", "&&", "||"})
+#: A hyphen, dash or slash between two digits: a range or a date (1922-1991, 2018/2019), whose numbers
+#: are searched as words of their own rather than as one glued word (a phrase, as COVID-19 is).
+_NUMBER_JOINT = re.compile(r"(?<=\d)[-\u2010-\u2015/](?=\d)")
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,10 @@ def parse_query(text: str) -> ParsedQuery:
             continue
         neg = token.startswith("-") and len(token) > 1
         token = token.lstrip("-")
-        for piece in _STRAY.sub(" ", token).split():
+        token = _STRAY.sub(" ", token)
+        if not neg:  # an excluded range stays one glued word: only that range is excluded
+            token = _NUMBER_JOINT.sub(" ", token)
+        for piece in token.split():
             clauses.append(_word_clause(piece, neg))
     return _group(clauses)
 

@@ -18,6 +18,13 @@ SUFFIXES: tuple[str, ...] = ("ها", "ان", "ات", "ون", "ين", "يه", "ي
 #: where at least MIN_PRONOUN_STEM letters remain: محادثاتهما -> محادثات -> محادث, but مهم, فهم stay.
 PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم", "كن", "نا")
 MIN_PRONOUN_STEM = 3
+#: ه is Lucene's too, but tried after ات, so a plural kept it: مقالاته -> مقالات while مقالات -> مقال.
+#: After ات it is the pronoun and goes first. Elsewhere it may be a normalized ة (مدينه), so it keeps
+#: Lucene's place: مدينه -> مدين, not مدين -> مد.
+PLURAL_PRONOUN = "اته"
+#: A hamza that ends a stem sits on waw or yeh only because of the case vowel of a word that followed it
+#: (أسماؤه, أسمائه, أسماءه are one word): it is written as the bare hamza.
+HAMZA_SEATS: tuple[str, ...] = (araby.WAW_HAMZA, araby.YEH_HAMZA)
 
 
 def _is_arabic_word(word: str) -> bool:
@@ -50,6 +57,9 @@ def strip_suffixes(word: str, pronouns: bool = True) -> str:
             if len(word) >= len(suffix) + MIN_PRONOUN_STEM and word.endswith(suffix):
                 word = word[: -len(suffix)]
                 break
+        else:
+            if len(word) >= len(PLURAL_PRONOUN) + 2 and word.endswith(PLURAL_PRONOUN):
+                word = word[:-1]
     for suffix in SUFFIXES:
         if len(word) >= len(suffix) + 2 and word.endswith(suffix):
             word = word[: -len(suffix)]
@@ -75,4 +85,15 @@ def stem(word: str) -> str:
     """
     if not _is_arabic_word(word):
         return word
-    return strip_suffixes(strip_prefix(word))
+    return bare_final_hamza(strip_suffixes(strip_prefix(word)))
+
+
+def bare_final_hamza(stem: str) -> str:
+    """Write a stem's final hamza on its own, whatever seat (ؤ ئ) the case ending gave it.
+
+    >>> bare_final_hamza("اسماؤ"), bare_final_hamza("ابنائ"), bare_final_hamza("رئيس")
+    ('اسماء', 'ابناء', 'رئيس')
+    """
+    if len(stem) > 2 and stem.endswith(HAMZA_SEATS):
+        return stem[:-1] + araby.HAMZA
+    return stem

@@ -41,7 +41,15 @@ PROCLITIC_WEIGHT = 1.0
 #: The other reading of an initial و is the same word (وزارة / الوزارة): full weight.
 WAW_WEIGHT = 1.0
 VARIANT_WEIGHT = 0.4
+#: A spelling variant of a word the index does not hold at all (بلجيكيا -> بلجيكا) stands for the word
+#: that was meant: it weighs as the typed word would.
+UNKNOWN_WORD_VARIANT_WEIGHT = 1.0
 SYNONYM_WEIGHT = 0.6
+#: A paragraph word with ب or ل glued on keeps it in its stem (بمصر, لسويسرا); a query word also
+#: searches those forms, lightly: enough to bring such a paragraph into the first page, not to rank
+#: it above the paragraphs holding the word itself (tuned on arcd train).
+GLUED_PROCLITICS: tuple[str, ...] = ("ب", "ل", "وب", "ول")
+GLUED_WEIGHT = 0.1
 
 
 def strip_proclitic(word: str) -> list[str]:
@@ -74,6 +82,15 @@ def waw_forms(normalized: str, stem: str) -> list[str]:
     if stem.startswith(araby.WAW) and len(stem) >= 4:
         forms.append(stem[1:])
     return [f for f in forms if f != stem]
+
+
+def glued_forms(generation: Generation, stem: str) -> list[str]:
+    """Return the indexed stems of the word with ب or ل glued on (لسويسرا for سويسرا), which the
+    stemmer keeps whole in a paragraph; only for stems of MIN_REMAINDER letters or more (حر is not بحر).
+    """
+    if generation is None or len(stem) < MIN_REMAINDER or not araby.is_arabicrange(stem[0]):
+        return []
+    return [p + stem for p in GLUED_PROCLITICS if _df(generation, p + stem)]
 
 
 def spelling_variants(word: str) -> list[str]:
@@ -155,15 +172,22 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
             seen.add(alt)
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=WAW_WEIGHT))
+    if own:
+        for alt in glued_forms(generation, stem):
+            if alt not in seen:
+                seen.add(alt)
+                plan.stems.add(alt)
+                extra.append(wq.Term("text", alt, boost=GLUED_WEIGHT))
     variants = []
     for form in spelling_variants(normalized):
         alt = light_stem(form)
         if alt not in seen and (df := _df(generation, alt)):
             seen.add(alt)
             variants.append((df, alt))
+    weight = VARIANT_WEIGHT if own else UNKNOWN_WORD_VARIANT_WEIGHT
     for _, alt in sorted(variants, reverse=True)[:MAX_VARIANTS]:
         plan.stems.add(alt)
-        extra.append(wq.Term("text", alt, boost=VARIANT_WEIGHT))
+        extra.append(wq.Term("text", alt, boost=weight))
     for alt in related_stems(generation, stem):
         if alt not in seen:
             seen.add(alt)
@@ -177,7 +201,8 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
 
 
 #: Imperfect-verb prefixes and a few endings a light stemmer keeps; a "root-ish" key drops them so that
-#: تقع finds يقع and ولدت finds ولد, at RELATED_WEIGHT.
+#: تقع finds يقع and ولدت finds ولد, at RELATED_WEIGHT. The pattern فعول is read the same way, so that
+#: الحدود finds يحدها and سقوط finds سقطت; so is the plural pattern أفعال (الاعراض finds عرض).
 VERB_PREFIXES = (araby.YEH, araby.TEH, araby.NOON, araby.ALEF)
 RELATED_ENDINGS = (araby.TEH, araby.WAW + araby.ALEF, araby.ALEF, araby.WAW, araby.YEH)
 RELATED_WEIGHT = 0.2
@@ -189,17 +214,73 @@ MAX_FUZZY = 2
 
 
 def root_key(stem: str) -> str:
-    """Return a coarse key shared by inflections a light stem keeps apart (verb prefix, endings).
+    """Return a coarse key shared by inflections a light stem keeps apart (verb prefix, endings, and the
+    patterns فعول and أفعال of broken plurals and verbal nouns: حدود and يحد, سقوط and سقطت, اعراض
+    and عرض).
 
-    >>> root_key("تقع"), root_key("يقع"), root_key("ولدت")
-    ('قع', 'قع', 'ولد')
+    >>> root_key("تقع"), root_key("يقع"), root_key("ولدت"), root_key("حدود"), root_key("سقوط")
+    ('قع', 'قع', 'ولد', 'حد', 'سقط')
     """
+    if len(stem) == 4 and stem[2] == araby.WAW and stem[0] not in VERB_PREFIXES:
+        return fuul_root(stem)
+    if len(stem) == 5 and stem[0] == araby.ALEF and stem[3] == araby.ALEF:
+        return afaal_root(stem)
     if len(stem) >= 3 and stem[0] in VERB_PREFIXES:
         stem = stem[1:]
     for ending in RELATED_ENDINGS:
         if len(stem) - len(ending) >= 3 and stem.endswith(ending):
             return stem[: -len(ending)]
     return stem
+
+
+def root_keys(stem: str) -> set[str]:
+    """Return the stem's root key and, when it starts with ا, also the key that keeps the ا as a root
+    letter: normalization writes a root's initial hamza as ا (أسس), which is not then a verb prefix.
+
+    >>> sorted(root_keys("اسس")), sorted(root_keys("تاسست"))
+    (['اسس', 'سس'], ['اسس'])
+    """
+    keys = {root_key(stem)}
+    if stem[0] == araby.ALEF and len(stem) >= 3:
+        keys.add(_ending_key(stem))
+    return keys
+
+
+def _ending_key(stem: str) -> str:
+    """Return the stem without the first related ending that leaves three letters."""
+    for ending in RELATED_ENDINGS:
+        if len(stem) - len(ending) >= 3 and stem.endswith(ending):
+            return stem[: -len(ending)]
+    return stem
+
+
+def fuul_root(stem: str) -> str:
+    """Return the root letters of a four-letter stem of the pattern فعول (its third letter و); a doubled
+    root (حدود, حقوق) keeps its first two, as the verb's light stem does (يحد, حق).
+
+    >>> fuul_root("دروس"), fuul_root("حدود")
+    ('درس', 'حد')
+    """
+    return stem[:2] if stem[1] == stem[3] else stem[:2] + stem[3]
+
+
+def afaal_root(stem: str) -> str:
+    """Return the root letters of a five-letter stem of the plural pattern أفعال (اعراض -> عرض).
+
+    >>> afaal_root("اعراض"), afaal_root("احداث")
+    ('عرض', 'حدث')
+    """
+    return stem[1:3] + stem[4]
+
+
+def afaal_form(key: str) -> str:
+    """Return the أفعال plural of a three-letter root key, as normalized (حدث -> احداث)."""
+    return araby.ALEF + key[:2] + araby.ALEF + key[2]
+
+
+def fuul_form(key: str) -> str:
+    """Return the فعول form of a root key: a و before the last root letter (درس -> دروس, حد -> حدود)."""
+    return key[:2] + araby.WAW + key[2] if len(key) == 3 else key + araby.WAW + key[1]
 
 
 def related_stems(generation: Generation, stem: str) -> list[str]:
@@ -210,11 +291,13 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
     """
     if generation is None or not araby.is_arabicrange(stem[0]):
         return []
-    key = root_key(stem)
-    candidates = {p + key + e for p in ("", *VERB_PREFIXES) for e in ("", *RELATED_ENDINGS)}
+    keys = root_keys(stem)
+    candidates = {p + key + e for key in keys for p in ("", *VERB_PREFIXES) for e in ("", *RELATED_ENDINGS)}
+    candidates.update(fuul_form(key) for key in keys if len(key) in (2, 3))
+    candidates.update(afaal_form(key) for key in keys if len(key) == 3)
     found = []
     for word in candidates - {stem}:
-        if root_key(word) == key and (df := _df(generation, word)):
+        if root_keys(word) & keys and (df := _df(generation, word)):
             found.append((df, word))
     return [w for _, w in sorted(found, reverse=True)[:MAX_RELATED]]
 

@@ -55,3 +55,29 @@ def test_token_offsets_index_original_text() -> None:
 def test_exact_tokens_keep_stopwords() -> None:
     """The exact field keeps stopwords and splits glued Latin words and numbers."""
     assert exact_tokens("وTecno في ٢٠٢٣") == ["و", "tecno", "في", "2023"]
+
+
+@pytest.mark.parametrize("word", ["وأين", "ومتى", "فكيف", "ولماذا", "وهل", "بأي", "بكم", "لمادا", "مازا"])
+def test_question_words_after_a_conjunction_are_stopped(word: str) -> None:
+    """A question word with و/ف or ب/ل attached, or ماذا mistyped with د/ز, carries no topic."""
+    assert tokens(word) == []
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"), [("فقد", "فقد"), ("بكاء", "بكاء"), ("مازال", "مازال"), ("مادة", "ماد"), ("وكيل", "كيل")]
+)
+def test_content_words_like_question_words_are_kept(word: str, stem: str) -> None:
+    """Words that only look like a particle plus a question word keep their stem (فقد "lost", مادة)."""
+    assert tokens(word) == [stem]
+
+
+@pytest.mark.parametrize("text", ["تم عرضها", "يتم بناؤها", "يمكن تعريف", "اللتى نشرت", "اللذي كتب"])
+def test_light_verbs_and_mistyped_relatives_are_stopped(text: str) -> None:
+    """The passive auxiliary تم, يمكن and the relatives mistyped with a doubled lam carry no topic."""
+    assert len(tokens(text)) == 1
+
+
+@pytest.mark.parametrize(("word", "stem"), [("تمام", "تمام"), ("تمثال", "تمثال"), ("يمكث", "يمكث")])
+def test_words_near_light_verbs_are_kept(word: str, stem: str) -> None:
+    """Words that start like تم or يمكن keep their stems."""
+    assert tokens(word) == [stem]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from whoosh import query as wq
 
-from search.query import build_query, parse_request
+from search.query import build_query, parse_query, parse_request
 
 
 def stripped(q: wq.Query) -> wq.Query:
@@ -54,3 +54,31 @@ def test_two_word_synonym_marked() -> None:
     """تشرين الأول also searches أكتوبر, and its stem is marked in snippets."""
     plan = build_query(parse_request({"q": "تشرين الأول", "mode": "any"}))
     assert {"تشر", "اول", "اكتوبر"} == plan.stems
+
+
+@pytest.mark.parametrize(
+    ("q", "words"),
+    [
+        ("بين عامي 1922-1991", ["بين", "عامي", "1922", "1991"]),  # a range: two numbers
+        ("١٩٣٩–١٩٤٥", ["١٩٣٩", "١٩٤٥"]),  # Arabic-Indic digits, en dash
+        ("12/5/2019", ["12", "5", "2019"]),  # a date
+        # counter-examples: a hyphen next to a letter keeps the glued word (searched as a phrase)
+        ("COVID-19", ["COVID-19"]),
+        ("F-16", ["F-16"]),
+    ],
+)
+def test_number_ranges_are_separate_words(q: str, words: list[str]) -> None:
+    """Numbers joined by a hyphen, dash or slash are words of their own; other glued words stay whole."""
+    assert words == [c.text for g in parse_query(q).groups for c in g]
+
+
+def test_excluded_range_stays_whole() -> None:
+    """-1922-1991 excludes that range only, not every paragraph holding either year."""
+    parsed = parse_query("حرب -1922-1991")
+    assert [c.text for c in parsed.excluded] == ["1922-1991"]
+
+
+def test_number_range_matches_years_apart() -> None:
+    """A range's years are two query words, so a paragraph with "1922 وحتى 1991" can match both."""
+    plan = build_query(parse_request({"q": "1922-1991", "mode": "all"}))
+    assert wq.And([wq.Term("text", "1922"), wq.Term("text", "1991")]) == stripped(plan.query)

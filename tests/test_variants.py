@@ -5,12 +5,25 @@ from __future__ import annotations
 import json
 
 import pytest
+from whoosh import query as wq
 
+from search.analysis import analyze_word
 from search.engine import search
 from search.indexing import build_index
-from search.query import parse_request
+from search.query import QueryPlan, parse_request
 from search.store import IndexHolder
-from search.variants import root_key, spelling_variants, strip_proclitic, synonyms
+from search.variants import (
+    GLUED_WEIGHT,
+    UNKNOWN_WORD_VARIANT_WEIGHT,
+    VARIANT_WEIGHT,
+    expand_variants,
+    glued_forms,
+    root_key,
+    root_keys,
+    spelling_variants,
+    strip_proclitic,
+    synonyms,
+)
 
 ARTICLES = [
     ("russia", "زار الوفد روسيا الأسبوع الماضي في زيارة رسمية."),
@@ -23,6 +36,8 @@ ARTICLES = [
     ("oct", "انطلقت الحملة في أكتوبر من العام الماضي."),
     ("nato", "اجتمع قادة الناتو في بروكسل لبحث الأمن."),
     ("place", "يقع المتحف قرب النهر في قلب العاصمة."),
+    ("glued", "وصل الوفد لسويسرا عبر بحر الشمال."),
+    ("swiss", "سويسرا دولة جبلية في وسط أوروبا."),
 ]
 
 
@@ -76,6 +91,10 @@ def test_spelling_variants() -> None:
         (("brics",), (("بريكس",),)),
         (("الناتو",), (("nato",), ("ناتو",), ("حلف", "شمال", "الاطلسي"))),
         (("بيت",), ()),
+        (("توفي",), (("وفاه",), ("وفاته",))),  # an event's verb and its noun, both ways
+        (("وفاه",), (("توفي",), ("وفاته",))),
+        (("قتل",), (("مقتل",), ("مقتله",))),
+        (("قتال",), ()),  # another noun of the root is not listed
     ],
 )
 def test_synonyms(expression: tuple[str, ...], expected: tuple) -> None:
@@ -86,6 +105,28 @@ def test_synonyms(expression: tuple[str, ...], expected: tuple) -> None:
 def test_root_key() -> None:
     """Imperfect prefixes and endings a light stem keeps share one key."""
     assert [root_key(w) for w in ("تقع", "يقع", "ولدت", "ولد")] == ["قع", "قع", "ولد", "ولد"]
+
+
+@pytest.mark.parametrize(
+    ("stems", "key"),
+    [
+        (("حدود", "يحد", "تحد"), "حد"),  # a doubled root: borders, it borders
+        (("سقوط", "سقطت", "سقط"), "سقط"),  # a verbal noun and its verb
+        (("شعوب", "شعب"), "شعب"),  # a broken plural and its singular
+        (("اعراض", "عرض"), "عرض"),  # the plural pattern أفعال
+    ],
+)
+def test_root_key_reads_the_fuul_pattern(stems: tuple[str, ...], key: str) -> None:
+    """A four-letter stem with و third (فعول), or a plural أفعال, shares its root's key."""
+    assert {root_key(s) for s in stems} == {key}
+
+
+@pytest.mark.parametrize(
+    ("stem", "key"), [("يقول", "قول"), ("كتاب", "كتاب"), ("مدرس", "مدرس"), ("اقليم", "قليم")]
+)
+def test_root_key_leaves_other_stems(stem: str, key: str) -> None:
+    """A verb whose و follows its prefix, and stems of other shapes, are not read as فعول."""
+    assert root_key(stem) == key
 
 
 @pytest.mark.parametrize(
@@ -121,3 +162,40 @@ def test_variants_are_marked(generation) -> None:
     """A paragraph found through a variant marks the variant word in its snippet."""
     hits = search(generation, parse_request({"q": "بروسيا", "mode": "any"})).hits
     assert "<mark>روسيا</mark>" in hits[0]["snippet"]
+
+
+def _variant_boosts(generation, word: str) -> dict[str, float]:
+    """Return the boost of each text-field alternative expand_variants adds for one query word."""
+    norm, stem = analyze_word(word)
+    extra = expand_variants(generation, norm, stem, QueryPlan(None))
+    return {q.text: q.boost for q in extra if isinstance(q, wq.Term) and q.fieldname == "text"}
+
+
+def test_variant_of_an_unknown_word_weighs_as_the_word(generation) -> None:
+    """بينج is not indexed: its variant بينغ stands for it at full weight."""
+    assert _variant_boosts(generation, "بينج")[analyze_word("بينغ")[1]] == UNKNOWN_WORD_VARIANT_WEIGHT == 1.0
+
+
+def test_variant_of_a_known_word_stays_light(generation) -> None:
+    """بوتن is indexed: its variant بوتين is only a lighter alternative."""
+    assert _variant_boosts(generation, "بوتن")[analyze_word("بوتين")[1]] == VARIANT_WEIGHT < 1.0
+
+
+def test_glued_forms(generation) -> None:
+    """A query word also searches its indexed forms with ب/ل glued on, lightly; a short stem does not."""
+    assert glued_forms(generation, "سويسرا") == ["لسويسرا"]
+    assert glued_forms(generation, "حر") == []  # بحر is another word
+    assert glued_forms(generation, "روسيا") == []  # no glued form indexed
+
+
+def test_glued_form_is_found_lightly(generation) -> None:
+    """سويسرا also finds the paragraph that only holds لسويسرا, after the one holding the word itself."""
+    assert _variant_boosts(generation, "سويسرا")["لسويسرا"] == GLUED_WEIGHT < 1.0
+    assert found(generation, "سويسرا") == ["swiss", "glued"]
+
+
+def test_initial_alef_may_be_a_root_letter() -> None:
+    """أسس (normalized اسس) and تأسست share a key; a stem without an initial ا keeps its one key."""
+    assert root_keys("اسس") & root_keys("تاسست") == {"اسس"}
+    assert root_keys("يقع") == {"قع"}
+    assert root_keys("اعلن") == {"علن", "اعلن"}  # a form IV verb still meets يعلن through علن
