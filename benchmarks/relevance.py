@@ -34,7 +34,7 @@ from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 from search.analysis import lucene_analyzer  # noqa: E402
 from search.engine import search  # noqa: E402
 from search.indexing import build_index  # noqa: E402
-from search.query import parse_request  # noqa: E402
+from search.request import parse_request  # noqa: E402
 from search.schema import TITLE_BOOST  # noqa: E402
 from search.store import IndexHolder  # noqa: E402
 

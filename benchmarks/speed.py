@@ -60,7 +60,8 @@ from search.corpus import ReadReport, read_corpus
 from search.engine import search
 from search.facets import count_facets, filter_masks
 from search.indexing import build_index
-from search.query import build_query, parse_request
+from search.query import build_query
+from search.request import parse_request
 from search.store import IndexHolder
 
 KINDS = ("words", "phrase", "filtered")
@@ -262,7 +263,7 @@ def first_query_ms(index: Path, query: BenchQuery) -> float:
     """Time the first query of a fresh process (opening the generation included)."""
     code = (
         f"import sys, time, json; sys.path.append({str(REPO)!r}); t = time.perf_counter();"
-        "from search.engine import search; from search.query import parse_request;"
+        "from search.engine import search; from search.request import parse_request;"
         "from search.store import IndexHolder;"
         f"search(IndexHolder({str(index)!r}).get(), parse_request(json.loads({json.dumps(query.params())!r})));"
         "print((time.perf_counter() - t) * 1000)"

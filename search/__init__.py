@@ -10,7 +10,7 @@ from search.analysis import analyze, arabic_analyzer, normalize, stem
 from search.engine import SearchResult, get_article, index_health, search
 from search.errors import IndexUnavailable, NotFound, QueryError, SearchError
 from search.indexing import build_index
-from search.query import SearchRequest, parse_request
+from search.request import SearchRequest, parse_request
 from search.store import IndexHolder
 
 __all__ = [

@@ -17,7 +17,7 @@ from search.analysis import analyze
 from search.engine import search as run_search
 from search.errors import SearchError
 from search.indexing import BuildSummary, build_index
-from search.query import parse_request
+from search.request import parse_request
 from search.store import IndexHolder
 
 DEFAULT_INDEX = "var/index"

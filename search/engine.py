@@ -21,7 +21,8 @@ from whoosh.matching.wrappers import RequireMatcher
 
 from search.errors import NotFound
 from search.facets import count_facets, filter_masks
-from search.query import BM25_B, BM25_K1, QueryPlan, SearchRequest, build_query
+from search.query import BM25_B, BM25_K1, QueryPlan, build_query
+from search.request import SearchRequest
 from search.rerank import COVERAGE_CANDIDATES, add_evidence, candidate_count, rerank
 from search.scoring import phrase_docs, term_postings, top_documents
 from search.snippets import make_snippet, plain_snippet

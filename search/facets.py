@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 
 from search.columns import Columns, date_number
-from search.query import SearchRequest
+from search.request import SearchRequest
 
 
 class Facet:

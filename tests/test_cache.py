@@ -9,7 +9,7 @@ import pytest
 
 from search.engine import search
 from search.indexing import build_index
-from search.query import parse_request
+from search.request import parse_request
 from search.store import IndexHolder, LRUCache
 
 REPO = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from helpers.server import REPO, SEEDS, group_members, run_fahras, spawn, stop
 
 from search.engine import search
 from search.indexing import COMPLETE, CURRENT, build_index, current_generation, generations_dir
-from search.query import parse_request
+from search.request import parse_request
 from search.store import IndexHolder
 from web import create_app
 

@@ -9,7 +9,8 @@ import pytest
 
 from search.engine import matched_mask, search, term_docs
 from search.indexing import build_index
-from search.query import build_query, parse_request
+from search.query import build_query
+from search.request import parse_request
 from search.store import IndexHolder
 
 QUERIES = [

@@ -18,7 +18,7 @@ from search.indexing import (
     current_generation,
     generations_dir,
 )
-from search.query import parse_request
+from search.request import parse_request
 from search.store import IndexHolder
 from tests.conftest import SEEDS
 

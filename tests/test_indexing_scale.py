@@ -13,7 +13,7 @@ from whoosh.writing import SegmentWriter
 from search.corpus import ReadReport, read_corpus
 from search.engine import search
 from search.indexing import _documents, _TocWriter, build_index
-from search.query import parse_request
+from search.request import parse_request
 from search.schema import build_schema, term_positions
 from search.segments import CHECKED_DOCS, write_segments
 from search.store import IndexHolder

@@ -13,7 +13,8 @@ from search import postings
 from search.analysis import exact_tokens
 from search.engine import matched_mask, search
 from search.indexing import build_index
-from search.query import build_query, parse_request
+from search.query import build_query
+from search.request import parse_request
 from search.rerank import evidence_scores
 from search.schema import term_positions
 from search.scoring import doc_frequency, phrase_docs, positions_at

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from whoosh import query as wq
 
-from search.query import build_query, parse_query, parse_request
+from search.query import build_query
+from search.request import parse_query, parse_request
 
 
 def stripped(q: wq.Query) -> wq.Query:

@@ -8,7 +8,8 @@ import pytest
 from whoosh import query as wq
 
 from search.engine import matched_mask
-from search.query import BM25_B, BM25_K1, build_query, parse_request
+from search.query import BM25_B, BM25_K1, build_query
+from search.request import parse_request
 from search.scoring import scored_terms, top_documents
 from search.store import IndexHolder
 

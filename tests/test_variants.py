@@ -10,7 +10,8 @@ from whoosh import query as wq
 from search.analysis import analyze_word
 from search.engine import search
 from search.indexing import build_index
-from search.query import QueryPlan, parse_request
+from search.query import QueryPlan
+from search.request import parse_request
 from search.store import IndexHolder
 from search.variants import (
     GLUED_WEIGHT,
