@@ -97,7 +97,7 @@ def write_field(
 def _narrow(array: np.ndarray) -> np.ndarray:
     """Return the array in the narrowest unsigned type holding its values (it is read back as such)."""
     top = int(array.max()) if len(array) else 0
-    for dtype in (np.uint8, np.uint16):
+    for dtype in (np.uint8, np.uint16, np.uint32):
         if top <= np.iinfo(dtype).max:
             return array.astype(dtype)
     return array
@@ -125,25 +125,38 @@ class FieldPostings:
         start, end = self.starts[row], self.starts[row + 1]
         return self.docs[start:end], self.freqs[start:end]
 
-    def position_keys(self, row: int, shift: int) -> np.ndarray:
-        """Return ``docnum << 32 | (position - shift)`` for every position of a row, ascending."""
-        docs, freqs = self.postings(row)
-        start, end = self.pstarts[row], self.pstarts[row + 1]
-        return (np.repeat(docs.astype(np.int64), freqs) << 32) + (self.positions[start:end].astype(np.int64) - shift)
-
-
-    def positions_at(self, row: int, docs: np.ndarray) -> list[np.ndarray]:
-        """Return a row's positions in each of the given segment docnums (empty where it is absent)."""
-        held, freqs = self.postings(row)
+    def holding(self, row: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return, for sorted segment docnums, whether the row holds each and its posting index there."""
+        held = self.docs[self.starts[row] : self.starts[row + 1]]
         at = np.searchsorted(held, docs)
         found = at < len(held)
         found[found] = held[at[found]] == docs[found]
-        before = np.concatenate(([0], np.cumsum(freqs, dtype=np.int64)))  # positions of earlier postings
-        start = int(self.pstarts[row])
+        return found, at
+
+    def _spans(self, row: int, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return where the positions of a row's postings ``at`` start in ``positions``, and how many."""
+        freqs = self.freqs[self.starts[row] : self.starts[row + 1]].astype(np.int64)
+        before = np.concatenate(([0], np.cumsum(freqs)))  # positions of the row's earlier postings
+        return int(self.pstarts[row]) + before[at], freqs[at]
+
+    def position_keys(self, row: int, shift: int, docs: np.ndarray) -> np.ndarray:
+        """Return ``(docnum << 32) + position - shift`` for every position of a row in the given sorted
+        docnums (all held by the row), ascending; only those postings' positions are read."""
+        _, at = self.holding(row, docs)
+        first, counts = self._spans(row, at)
+        total = int(counts.sum())
+        # the positions of each posting, posting after posting: a run of indices from each start
+        runs = np.repeat(first - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(total)
+        return (np.repeat(docs.astype(np.int64), counts) << 32) + (self.positions[runs].astype(np.int64) - shift)
+
+    def positions_at(self, row: int, docs: np.ndarray) -> list[np.ndarray]:
+        """Return a row's positions in each of the given segment docnums (empty where it is absent)."""
+        found, at = self.holding(row, docs)
+        first, counts = self._spans(row, np.minimum(at, self.starts[row + 1] - self.starts[row] - 1))
         empty = np.zeros(0, dtype=np.int64)
         return [
-            self.positions[start + before[j] : start + before[j + 1]].astype(np.int64) if ok else empty
-            for j, ok in zip(at.tolist(), found.tolist(), strict=True)
+            self.positions[start : start + count].astype(np.int64) if ok else empty
+            for start, count, ok in zip(first.tolist(), counts.tolist(), found.tolist(), strict=True)
         ]
 
 

@@ -103,9 +103,9 @@ def doc_frequency(generation: Generation, fieldname: str, text: str) -> int:
 def phrase_docs(generation: Generation, fieldname: str, words: list[str]) -> np.ndarray | None:
     """Return the sorted docnums holding the words at consecutive positions (None: a segment has no arrays).
 
-    Each word's positions become ``docnum << 32 | position - i`` (i: its place in the phrase), sorted;
-    a document matches where one value is in every word's list. The rarest word's list is probed in
-    the others with ``searchsorted``, so common words cost a binary search per candidate.
+    The documents holding every word are found first, from the rarest word's list; only there are
+    positions read. Each word's positions become ``(docnum << 32) + position - i`` (i: its place in
+    the phrase), sorted; a document matches where one value is in every word's list.
     """
     found = []
     for leaf, offset in generation.searcher().reader().leaf_readers():
@@ -115,14 +115,15 @@ def phrase_docs(generation: Generation, fieldname: str, words: list[str]) -> np.
         rows = [arrays.row(word) for word in words]
         if any(row is None for row in rows):
             continue
-        shifted = sorted(
-            ((arrays.pstarts[row + 1] - arrays.pstarts[row], i, row) for i, row in enumerate(rows)),
-        )
-        keys = arrays.position_keys(shifted[0][2], shifted[0][1])
-        for _, i, row in shifted[1:]:
-            if not len(keys):
-                break
-            other = arrays.position_keys(row, i)
+        order = sorted(range(len(words)), key=lambda i: arrays.starts[rows[i] + 1] - arrays.starts[rows[i]])
+        docs = arrays.postings(rows[order[0]])[0]
+        for i in order[1:]:
+            docs = docs[arrays.holding(rows[i], docs)[0]]
+        if not len(docs):
+            continue
+        keys = arrays.position_keys(rows[order[0]], order[0], docs)
+        for i in order[1:]:
+            other = arrays.position_keys(rows[i], i, docs)
             at = np.minimum(np.searchsorted(other, keys), len(other) - 1)
             keys = keys[other[at] == keys]
         found.append(np.unique(keys >> 32) + offset)

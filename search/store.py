@@ -111,8 +111,8 @@ class Generation:
     def posting_arrays(self, segment: str, fieldname: str) -> FieldPostings | None:
         """Return one segment's posting arrays for a field, or None if it has none (mapped once)."""
         key = (segment, fieldname)
-        if key not in self._arrays:
-            self._arrays[key] = load_field(self.path / FOLDER, segment, fieldname)
+        if key not in self._arrays:  # two threads may both map the files: the first kept wins
+            self._arrays.setdefault(key, load_field(self.path / FOLDER, segment, fieldname))
         return self._arrays[key]
 
     def close(self) -> None:
