@@ -16,9 +16,9 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 
 install: $(BIN)/.installed
 
-# Build the seed index only when there is none yet.
+# Build the seed index only when there is none yet (or it was built by an older schema and cannot serve).
 index: install
-	@test -f $(INDEX)/CURRENT || $(BIN)/fahras reindex seeds --index $(INDEX)
+	@$(BIN)/fahras reindex seeds --index $(INDEX) --if-unusable
 
 serve: index
 	FAHRAS_INDEX_DIR=$(INDEX) $(BIN)/gunicorn -c gunicorn.conf.py "web:create_app()"

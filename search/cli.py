@@ -16,9 +16,9 @@ from tqdm import tqdm
 from search.analysis import analyze
 from search.engine import search as run_search
 from search.errors import SearchError
-from search.indexing import BuildSummary, build_index
+from search.indexing import BuildSummary, build_index, current_generation
 from search.request import parse_request
-from search.store import IndexHolder
+from search.store import IndexHolder, open_generation
 
 DEFAULT_INDEX = "var/index"
 DEFAULT_CORPUS = "seeds"
@@ -83,9 +83,29 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Fail if any input problem is reported.")
 @click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1), show_default=True,
               help="Writer processes.")
-def reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int) -> None:
+@click.option("--if-unusable", is_flag=True,
+              help="Only build when no live generation this version can read exists (none yet, or an older schema).")
+def reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, if_unusable: bool) -> None:
     """Build a new index generation from PATHS (default: seeds/) and make it live."""
+    if if_unusable:
+        reason = unusable_reason(index_dir)
+        if reason is None:
+            click.echo(f"{index_dir}: the live generation is readable; nothing to do")
+            return
+        click.echo(f"{index_dir}: {reason}; building it", err=True)
     run_reindex(paths, index_dir, strict, procs)
+
+
+def unusable_reason(index_dir: str) -> str | None:
+    """Return why the index cannot serve searches (no live generation, an older schema), or None."""
+    live = current_generation(Path(index_dir))
+    if live is None:
+        return "no index yet"
+    try:
+        open_generation(Path(index_dir), live).close()
+    except SearchError as exc:
+        return exc.message.split(": run `")[0]  # the advice to re-index is what follows
+    return None
 
 
 @main.command("search")

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from search.cli import main
 from search.indexing import current_generation
+from search.schema import SCHEMA_VERSION
 from tests.conftest import SEEDS
 
 
@@ -36,6 +37,27 @@ def test_reindex_strict_fails_with_a_message_and_keeps_the_live_index(tmp_path: 
     assert "the live index is unchanged" in result.output
     assert "Traceback" not in result.output
     assert current_generation(tmp_path / "ix") == live
+
+
+def test_reindex_if_unusable_builds_only_an_index_that_cannot_serve(tmp_path: Path) -> None:
+    """`make serve` runs this: build when there is no index or it is of an older schema, else keep it."""
+    runner = CliRunner()
+    args = ["reindex", str(SEEDS), "--index", str(tmp_path), "--procs", "1", "--if-unusable"]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "no index yet; building it" in first.output
+    live = current_generation(tmp_path)
+    again = runner.invoke(main, args)
+    assert again.exit_code == 0 and "nothing to do" in again.output
+    assert current_generation(tmp_path) == live
+    meta = tmp_path / "generations" / live / "meta.json"
+    meta.write_text(meta.read_text("utf-8").replace(f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 1'))
+    stale = runner.invoke(main, args)
+    assert stale.exit_code == 0, stale.output
+    assert f"built by schema version 1, this version reads {SCHEMA_VERSION}; building it" in stale.output
+    assert current_generation(tmp_path) != live
+    search = runner.invoke(main, ["search", "الصين", "--index", str(tmp_path)])
+    assert search.exit_code == 0 and "paragraphs" in search.output
 
 
 def test_reindex_of_a_missing_path_is_refused(tmp_path: Path) -> None:
