@@ -7,6 +7,7 @@ posting lists, so the writer also saves, per segment and field, every term's lis
 
 - ``keys``: the terms' 64-bit hashes, sorted (a term's row is found with ``searchsorted``);
 - ``starts`` / ``docs`` / ``freqs``: the row's documents (segment docnums, ascending) and term frequencies;
+- ``lengths``: each document's length in the field, as the codec stores it (BM25 reads them);
 - ``pstarts`` / ``positions``: for phrase fields, each row's positions, posting after posting (a
   posting's count is its frequency).
 
@@ -158,6 +159,18 @@ class FieldPostings:
             self.positions[start : start + count].astype(np.int64) if ok else empty
             for start, count, ok in zip(first.tolist(), counts.tolist(), found.tolist(), strict=True)
         ]
+
+
+def write_lengths(folder: Path, segment: str, fieldname: str, lengths: list[int]) -> None:
+    """Save each document's length in a field of a segment, as the codec stores it (for BM25)."""
+    folder.mkdir(exist_ok=True)
+    np.save(_path(folder, segment, fieldname, "lengths"), _narrow(np.array(lengths, dtype=np.int64)))
+
+
+def load_lengths(folder: Path, segment: str, fieldname: str) -> np.ndarray | None:
+    """Return a segment's document lengths in a field, or None if they were not saved."""
+    path = _path(folder, segment, fieldname, "lengths")
+    return np.load(path) if path.exists() else None
 
 
 def load_field(folder: Path, segment: str, fieldname: str) -> FieldPostings | None:

@@ -18,6 +18,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
+from search.postings import FOLDER, load_lengths
+
 if TYPE_CHECKING:
 
     from search.store import Generation
@@ -147,14 +149,19 @@ def positions_at(generation: Generation, fieldname: str, text: str, docs: np.nda
 
 
 def field_lengths(generation: Generation, fieldname: str) -> np.ndarray:
-    """Return every document's length in a field as Whoosh scores it, cached per generation."""
+    """Return every document's length in a field as Whoosh scores it, cached per generation (saved
+    beside the segment at build time; read from Whoosh's length column, a call per document, otherwise)."""
 
     def read() -> np.ndarray:
         parts = []
         reader = generation.searcher().reader()
         for leaf, _offset in reader.leaf_readers():
-            perdoc = getattr(leaf, "_perdoc", None)
             count = leaf.doc_count_all()
+            saved = load_lengths(generation.path / FOLDER, leaf.segment().segment_id(), fieldname)
+            if saved is not None and len(saved) == count:
+                parts.append(saved.astype(np.float64))
+                continue
+            perdoc = getattr(leaf, "_perdoc", None)
             column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if perdoc is not None else None
             if column is None:
                 parts.append(np.array([leaf.doc_field_length(d, fieldname, 0) or 0 for d in range(count)], float))

@@ -221,6 +221,8 @@ class ParagraphWriter(SegmentWriter):
         for (fieldname, tbytes), flat in self.pool.terms.items():
             if fieldname in by_field:
                 by_field[fieldname][tbytes] = flat
+        for fieldname, lengths in self.lengths.items():
+            postings.write_lengths(folder, segment, fieldname, lengths)
         single = {value: (pos,) for pos, value in self._single.items()}
         for fieldname, terms in by_field.items():
             fmt = self.schema[fieldname].format

@@ -17,7 +17,7 @@ from search.query import build_query
 from search.request import parse_request
 from search.rerank import evidence_scores
 from search.schema import term_positions
-from search.scoring import doc_frequency, phrase_docs, positions_at
+from search.scoring import doc_frequency, field_lengths, phrase_docs, positions_at
 from search.store import IndexHolder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -163,7 +163,7 @@ def test_colliding_term_keys_leave_the_field_to_whoosh(tmp_path: Path, monkeypat
     monkeypatch.setattr(postings, "term_key", lambda tbytes: 7)  # every term collides
     build_index([SEEDS], tmp_path / "collide", procs=1)
     generation = IndexHolder(tmp_path / "collide").get()
-    assert not list((generation.path / postings.FOLDER).glob("*.npy"))
+    assert not list((generation.path / postings.FOLDER).glob("*.keys.npy"))  # lengths are saved still
     generation.close()
     monkeypatch.undo()
     assert _answers(tmp_path / "collide") == _answers(tmp_path / "plain")
@@ -217,4 +217,17 @@ def test_proximity_evidence_scores_like_whoosh(which: str, seed_index: Path, req
         assert np.allclose(ours, theirs, rtol=1e-9, atol=1e-9), words
         compared += int((theirs > 0).sum())
     assert compared > 20
+    generation.close()
+
+
+@pytest.mark.parametrize("which", ["seeds", "news"])
+def test_saved_field_lengths_equal_whoosh(which: str, seed_index: Path, request) -> None:
+    """BM25 reads each document's field length from the saved arrays: the lengths Whoosh stores."""
+    index = seed_index if which == "seeds" else request.getfixturevalue("news_index")
+    generation = IndexHolder(index).get()
+    reader = generation.searcher().reader()
+    assert list((generation.path / postings.FOLDER).glob("*.text.lengths.npy"))
+    for fieldname in ("text", "exact", "title"):
+        theirs = [reader.doc_field_length(d, fieldname, 0) or 0 for d in range(reader.doc_count_all())]
+        assert field_lengths(generation, fieldname).tolist() == theirs
     generation.close()
