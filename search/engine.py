@@ -152,9 +152,7 @@ def matched_mask(generation: Generation, plan: QueryPlan, deadline: Deadline | N
 def _mask(generation: Generation, query: wq.Query, size: int, deadline: Deadline) -> np.ndarray:
     """Evaluate a query's boolean structure as masks; leaves Whoosh must match itself (phrases) fall back."""
     if isinstance(query, wq.Term):
-        mask = np.zeros(size, dtype=bool)
-        mask[term_docs(generation, query.fieldname, query.text)] = True
-        return mask
+        return _docs_mask(term_docs(generation, query.fieldname, query.text), size)
     if isinstance(query, (wq.Or, wq.DisjunctionMax)) and not getattr(query, "minmatch", 0):
         return _combine(generation, query.subqueries, size, deadline, np.logical_or, False)
     if isinstance(query, wq.And):
@@ -168,9 +166,7 @@ def _mask(generation: Generation, query: wq.Query, size: int, deadline: Deadline
     if isinstance(query, wq.Phrase) and query.slop == 1:
         docs = phrase_docs(generation, query.fieldname, list(query.words))
         if docs is not None:
-            mask = np.zeros(size, dtype=bool)
-            mask[docs] = True
-            return mask
+            return _docs_mask(docs, size)
     if isinstance(query, wq.Every):
         return np.ones(size, dtype=bool)
     if query is wq.NullQuery:
@@ -183,8 +179,13 @@ def _mask(generation: Generation, query: wq.Query, size: int, deadline: Deadline
                 break
             mask[term_docs(generation, query.fieldname, text.decode("utf-8"))] = True
         return mask
+    return _docs_mask(np.fromiter(query.docs(generation.searcher()), dtype=np.int64), size)
+
+
+def _docs_mask(docs: np.ndarray, size: int) -> np.ndarray:
+    """Return the boolean mask of ``size`` documents that is True at the given docnums."""
     mask = np.zeros(size, dtype=bool)
-    mask[np.fromiter(query.docs(generation.searcher()), dtype=np.int64)] = True
+    mask[docs] = True
     return mask
 
 

@@ -121,6 +121,10 @@ class FieldPostings:
         at = int(np.searchsorted(self.keys, key))
         return at if at < len(self.keys) and self.keys[at] == key else None
 
+    def count(self, row: int) -> int:
+        """Return how many documents a row holds."""
+        return int(self.starts[row + 1] - self.starts[row])
+
     def postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """Return a row's segment docnums and term frequencies."""
         start, end = self.starts[row], self.starts[row + 1]
@@ -153,7 +157,7 @@ class FieldPostings:
     def positions_at(self, row: int, docs: np.ndarray) -> list[np.ndarray]:
         """Return a row's positions in each of the given segment docnums (empty where it is absent)."""
         found, at = self.holding(row, docs)
-        first, counts = self._spans(row, np.minimum(at, self.starts[row + 1] - self.starts[row] - 1))
+        first, counts = self._spans(row, np.minimum(at, self.count(row) - 1))
         empty = np.zeros(0, dtype=np.int64)
         return [
             self.positions[start : start + count].astype(np.int64) if ok else empty

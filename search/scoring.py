@@ -18,7 +18,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from search.postings import FOLDER, load_lengths
+from search.postings import FOLDER, FieldPostings, load_lengths
 
 if TYPE_CHECKING:
 
@@ -45,15 +45,19 @@ def scored_terms(query: wq.Query, boost: float = 1.0) -> Iterator[tuple[str, str
     return iter(terms)
 
 
+def segment_arrays(generation: Generation, fieldname: str) -> Iterator[tuple[object, int, FieldPostings | None]]:
+    """Yield each segment's reader, its first docnum and its posting arrays for a field (None: none saved)."""
+    for leaf, offset in generation.searcher().reader().leaf_readers():
+        yield leaf, offset, generation.posting_arrays(leaf.segment().segment_id(), fieldname)
+
+
 def term_postings(generation: Generation, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Return a term's docnums and weights (term frequency x field boost), cached per generation."""
 
     def read() -> tuple[np.ndarray, np.ndarray]:
         ids, weights = [], []
-        reader = generation.searcher().reader()
         boost = generation.searcher().schema[fieldname].format.field_boost  # (index.schema re-reads the TOC)
-        for leaf, offset in reader.leaf_readers():
-            arrays = generation.posting_arrays(leaf.segment().segment_id(), fieldname)
+        for leaf, offset, arrays in segment_arrays(generation, fieldname):
             if arrays is not None:
                 row = arrays.row(text)
                 if row is not None:
@@ -93,12 +97,11 @@ def doc_frequency(generation: Generation, fieldname: str, text: str) -> int:
     """Return how many documents hold a term (row lengths of the posting arrays; Whoosh's term table
     for a segment without them, a disk read per segment)."""
     total = 0
-    for leaf, _offset in generation.searcher().reader().leaf_readers():
-        arrays = generation.posting_arrays(leaf.segment().segment_id(), fieldname)
+    for leaf, _offset, arrays in segment_arrays(generation, fieldname):
         if arrays is None:
             total += leaf.doc_frequency(fieldname, text)
         elif (row := arrays.row(text)) is not None:
-            total += int(arrays.starts[row + 1] - arrays.starts[row])
+            total += arrays.count(row)
     return total
 
 
@@ -110,14 +113,13 @@ def phrase_docs(generation: Generation, fieldname: str, words: list[str]) -> np.
     the phrase), sorted; a document matches where one value is in every word's list.
     """
     found = []
-    for leaf, offset in generation.searcher().reader().leaf_readers():
-        arrays = generation.posting_arrays(leaf.segment().segment_id(), fieldname)
+    for _leaf, offset, arrays in segment_arrays(generation, fieldname):
         if arrays is None or arrays.positions is None:
             return None
         rows = [arrays.row(word) for word in words]
         if any(row is None for row in rows):
             continue
-        order = sorted(range(len(words)), key=lambda i: arrays.starts[rows[i] + 1] - arrays.starts[rows[i]])
+        order = sorted(range(len(words)), key=lambda i: arrays.count(rows[i]))
         docs = arrays.postings(rows[order[0]])[0]
         for i in order[1:]:
             docs = docs[arrays.holding(rows[i], docs)[0]]
@@ -135,8 +137,7 @@ def phrase_docs(generation: Generation, fieldname: str, words: list[str]) -> np.
 def positions_at(generation: Generation, fieldname: str, text: str, docs: np.ndarray) -> list[np.ndarray] | None:
     """Return a term's positions in each of the given docnums (None: a segment has no position arrays)."""
     result: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(docs)
-    for leaf, offset in generation.searcher().reader().leaf_readers():
-        arrays = generation.posting_arrays(leaf.segment().segment_id(), fieldname)
+    for leaf, offset, arrays in segment_arrays(generation, fieldname):
         if arrays is None or arrays.positions is None:
             return None
         inside = np.flatnonzero((docs >= offset) & (docs < offset + leaf.doc_count_all()))

@@ -48,6 +48,15 @@ def news_index(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp / "index"
 
 
+@pytest.fixture(params=["seeds", "news"])
+def opened(request, seed_index: Path):
+    """(which, the live generation) of the seed index, then of the real-news index of several segments."""
+    index = seed_index if request.param == "seeds" else request.getfixturevalue("news_index")
+    generation = IndexHolder(index).get()
+    yield request.param, generation
+    generation.close()
+
+
 def _whoosh_postings(reader, fieldname: str, text: str, fmt) -> list[tuple[int, float, list[int]]]:
     """A term's postings as Whoosh reads them: (docnum, weight, positions)."""
     matcher = reader.postings(fieldname, text)
@@ -78,10 +87,8 @@ def _array_postings(generation, fieldname: str, text: str) -> list[tuple[int, fl
     return rows
 
 
-@pytest.mark.parametrize("which", ["seeds", "news"])
-def test_arrays_hold_every_posting_of_every_term(which: str, seed_index: Path, request) -> None:
-    index = seed_index if which == "seeds" else request.getfixturevalue("news_index")
-    generation = IndexHolder(index).get()
+def test_arrays_hold_every_posting_of_every_term(opened) -> None:
+    which, generation = opened
     reader = generation.searcher().reader()
     if which == "news":
         assert len(reader.leaf_readers()) > 2
@@ -101,7 +108,6 @@ def test_arrays_hold_every_posting_of_every_term(which: str, seed_index: Path, r
             checked += 1
     assert checked > 500
     assert _array_postings(generation, "text", "لاتوجدهذهالكلمة") == []
-    generation.close()
 
 
 def _phrases(generation, count: int) -> list[list[str]]:
@@ -117,10 +123,8 @@ def _phrases(generation, count: int) -> list[list[str]]:
     return phrases
 
 
-@pytest.mark.parametrize("which", ["seeds", "news"])
-def test_phrase_matches_equal_whoosh(which: str, seed_index: Path, request) -> None:
-    index = seed_index if which == "seeds" else request.getfixturevalue("news_index")
-    generation = IndexHolder(index).get()
+def test_phrase_matches_equal_whoosh(opened) -> None:
+    _, generation = opened
     matched = 0
     for words in _phrases(generation, 150):
         ours = phrase_docs(generation, "exact", words)
@@ -129,7 +133,6 @@ def test_phrase_matches_equal_whoosh(which: str, seed_index: Path, request) -> N
         assert ours.tolist() == theirs, words
         matched += bool(theirs)
     assert matched > 50
-    generation.close()
 
 
 def _answers(index: Path) -> list[dict]:
@@ -178,25 +181,20 @@ def test_phrase_masks_count_like_whoosh_in_search(seed_index: Path) -> None:
     generation.close()
 
 
-@pytest.mark.parametrize("which", ["seeds", "news"])
-def test_positions_at_equal_the_paragraph_analysed_again(which: str, seed_index: Path, request) -> None:
+def test_positions_at_equal_the_paragraph_analysed_again(opened) -> None:
     """Proximity reads a stem's positions in candidates from the arrays: the same as analysing the text."""
-    index = seed_index if which == "seeds" else request.getfixturevalue("news_index")
-    generation = IndexHolder(index).get()
+    _, generation = opened
     reader = generation.searcher().reader()
     docs = np.arange(0, reader.doc_count_all(), max(1, reader.doc_count_all() // 60))
     stems = [term_positions(reader.stored_fields(int(d))["text"])[0] for d in docs]
     for text in {s for some in stems[::3] for s in list(some)[:5]} | {"لاتوجد"}:
         found = positions_at(generation, "text", text, docs)
         assert [f.tolist() for f in found] == [some.get(text, []) for some in stems], text
-    generation.close()
 
 
-@pytest.mark.parametrize("which", ["seeds", "news"])
-def test_proximity_evidence_scores_like_whoosh(which: str, seed_index: Path, request) -> None:
+def test_proximity_evidence_scores_like_whoosh(opened) -> None:
     """Evidence scored from the arrays (titles, words within the slop) equals Whoosh's span scoring."""
-    index = seed_index if which == "seeds" else request.getfixturevalue("news_index")
-    generation = IndexHolder(index).get()
+    _, generation = opened
     reader = generation.searcher().reader()
     compared = 0
     for docnum in range(0, reader.doc_count_all(), max(1, reader.doc_count_all() // 25)):
@@ -217,17 +215,13 @@ def test_proximity_evidence_scores_like_whoosh(which: str, seed_index: Path, req
         assert np.allclose(ours, theirs, rtol=1e-9, atol=1e-9), words
         compared += int((theirs > 0).sum())
     assert compared > 20
-    generation.close()
 
 
-@pytest.mark.parametrize("which", ["seeds", "news"])
-def test_saved_field_lengths_equal_whoosh(which: str, seed_index: Path, request) -> None:
+def test_saved_field_lengths_equal_whoosh(opened) -> None:
     """BM25 reads each document's field length from the saved arrays: the lengths Whoosh stores."""
-    index = seed_index if which == "seeds" else request.getfixturevalue("news_index")
-    generation = IndexHolder(index).get()
+    _, generation = opened
     reader = generation.searcher().reader()
     assert list((generation.path / postings.FOLDER).glob("*.text.lengths.npy"))
     for fieldname in ("text", "exact", "title"):
         theirs = [reader.doc_field_length(d, fieldname, 0) or 0 for d in range(reader.doc_count_all())]
         assert field_lengths(generation, fieldname).tolist() == theirs
-    generation.close()
