@@ -2,7 +2,8 @@
 
 Each generation saves the words of its exact field that occur in at least MIN_DF paragraphs, with
 their document frequency; a misspelled word is replaced by the nearest such word (Levenshtein distance,
-rapidfuzz), the most frequent among equals.
+rapidfuzz), the most frequent among equals, or, failing that, by the two indexed words it was typed
+from without a space (:func:`split_glued`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from search.analysis import analyze_word
+from search.analysis import STOPWORDS, analyze_word
 from search.scoring import doc_frequency
 
 if TYPE_CHECKING:
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
 
 VOCABULARY_FILE = "vocabulary.tsv"
 MIN_DF = 2
+#: A word typed without the space before the next one (الاسكندرالاكبر, ماذايحدث) is read as two when
+#: both halves stand in the index (a stopword half, such as ما, has at least two letters; any other,
+#: at least MIN_SPLIT_PART): shorter halves are clitics (ال, ها, و), not words.
+MIN_SPLIT_PART = 3
+MIN_SPLIT_WORD = 6
 
 
 def write_vocabulary(frequencies: Mapping[str, int], target: Path) -> int:
@@ -61,6 +67,32 @@ def nearest_words(generation: Generation, word: str, limit: int) -> list[str]:
     return [w for w, distance, _ in found if distance == found[0][1]]
 
 
+def split_glued(generation: Generation, word: str) -> tuple[str, str] | None:
+    """Return the two indexed words a normalized word is glued from, or None.
+
+    Only for a word the index does not hold; of several places to split, the one whose rarer half is
+    the most frequent wins (a real boundary beats a chance one). Each candidate costs one look-up.
+
+    :param word: a normalized word (as :func:`search.analysis.analyze_word` returns it).
+    """
+    if len(word) < MIN_SPLIT_WORD or doc_frequency(generation, "exact", word):
+        return None
+    best: tuple[int, tuple[str, str]] | None = None
+    for at in range(2, len(word) - 1):
+        halves = (word[:at], word[at:])
+        counts = [_word_count(generation, half) for half in halves]
+        if min(counts) and (best is None or min(counts) > best[0]):
+            best = (min(counts), halves)
+    return None if best is None else best[1]
+
+
+def _word_count(generation: Generation, half: str) -> int:
+    """Return how many paragraphs hold one half of a glued word (0: not a word on its own)."""
+    if len(half) < (2 if half in STOPWORDS else MIN_SPLIT_PART):
+        return 0
+    return doc_frequency(generation, "exact", half)
+
+
 def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
     """Return ``q`` with each unknown word replaced by its closest indexed word, or None.
 
@@ -74,6 +106,8 @@ def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
         norm, _ = analyze_word(core) if core else ("", None)
         if norm and norm in words and doc_frequency(generation, "exact", norm) == 0:
             better = next(iter(nearest_words(generation, norm, max_distance(norm))), None)
+            if better is None and (halves := split_glued(generation, norm)):
+                better = " ".join(halves)
             if better and better != norm:
                 piece = piece.replace(core, better)
                 changed = True

@@ -20,7 +20,7 @@ from search.normalize import normalize
 from search.scoring import doc_frequency
 from search.stem import stem as light_stem
 from search.stem import strip_suffixes
-from search.suggest import nearest_words
+from search.suggest import nearest_words, split_glued
 
 if TYPE_CHECKING:
 
@@ -193,7 +193,11 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
             seen.add(alt)
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=RELATED_WEIGHT))
-    if own == 0 and not extra:
+    if own == 0 and not extra and (halves := glued_halves(generation, normalized)):
+        for alt in halves:
+            plan.stems.add(alt)
+            extra.append(wq.Term("text", alt, boost=UNKNOWN_WORD_VARIANT_WEIGHT))
+    elif own == 0 and not extra:
         for alt in near_stems(generation, normalized):
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=FUZZY_WEIGHT))
@@ -300,6 +304,15 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
         if root_keys(word) & keys and (df := _df(generation, word)):
             found.append((df, word))
     return [w for _, w in sorted(found, reverse=True)[:MAX_RELATED]]
+
+
+def glued_halves(generation: Generation, normalized: str) -> list[str]:
+    """Return the stems of the two words an unknown word was typed from without a space (stopwords
+    left out: ماذايحدث searches يحدث), each standing for the word at full weight."""
+    if generation is None or not araby.is_arabicrange(normalized[0]):
+        return []
+    halves = split_glued(generation, normalized) or ()
+    return [stem for half in halves if (stem := analyze_word(half)[1]) is not None]
 
 
 def near_stems(generation: Generation, normalized: str) -> list[str]:

@@ -13,6 +13,7 @@ from search.indexing import build_index
 from search.query import QueryPlan
 from search.request import parse_request
 from search.store import IndexHolder
+from search.suggest import split_glued
 from search.variants import (
     GLUED_WEIGHT,
     UNKNOWN_WORD_VARIANT_WEIGHT,
@@ -39,6 +40,7 @@ ARTICLES = [
     ("place", "يقع المتحف قرب النهر في قلب العاصمة."),
     ("glued", "وصل الوفد لسويسرا عبر بحر الشمال."),
     ("swiss", "سويسرا دولة جبلية في وسط أوروبا."),
+    ("alexander", "حكم الإسكندر الأكبر مقدونيا."),
 ]
 
 
@@ -200,3 +202,29 @@ def test_initial_alef_may_be_a_root_letter() -> None:
     assert root_keys("اسس") & root_keys("تاسست") == {"اسس"}
     assert root_keys("يقع") == {"قع"}
     assert root_keys("اعلن") == {"علن", "اعلن"}  # a form IV verb still meets يعلن through علن
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("الاسكندرالاكبر", ("الاسكندر", "الاكبر")),  # the space before ال dropped
+        ("فيبروكسل", ("في", "بروكسل")),  # a stopword half
+        ("الاسكندر", None),  # an indexed word is never split
+        ("سويسرا", None),
+        ("والمتحف", None),  # a clitic is not a word of its own: وال + متحف is no split
+        ("بالمتحف", None),
+        ("المتحفها", None),  # nor is a pronoun: the half ها is too short
+        ("كتبقديم", ("كتب", "قديم")),
+    ],
+)
+def test_split_glued(generation, word: str, expected: tuple[str, str] | None) -> None:
+    """A word typed without a space splits into two indexed words; clitics and known words do not."""
+    assert split_glued(generation, word) == expected
+
+
+def test_glued_words_find_their_paragraph(generation) -> None:
+    """الاسكندرالاكبر finds the paragraph of الإسكندر الأكبر, marks both words and suggests the space."""
+    result = search(generation, parse_request({"q": "الاسكندرالاكبر", "mode": "all"}))
+    assert [h["article_id"] for h in result.hits] == ["alexander"]
+    assert "<mark>الإسكندر</mark> <mark>الأكبر</mark>" in result.hits[0]["snippet"]
+    assert result.suggestion == "الاسكندر الاكبر"
