@@ -41,6 +41,8 @@ ARTICLES = [
     ("glued", "وصل الوفد لسويسرا عبر بحر الشمال."),
     ("swiss", "سويسرا دولة جبلية في وسط أوروبا."),
     ("alexander", "حكم الإسكندر الأكبر مقدونيا."),
+    ("official", "قال مسؤول إن شؤون الموظفين تحسنت."),
+    ("official_eg", "صرح مسئول آخر بأن الأمر انتهى."),
 ]
 
 
@@ -76,6 +78,27 @@ def found(generation, q: str) -> list[str]:
 def test_strip_proclitic(word: str, expected: list[str]) -> None:
     """Candidate remainders after a single-letter proclitic (the index decides which one counts)."""
     assert expected == strip_proclitic(word)
+
+
+@pytest.mark.parametrize(
+    ("word", "variant"),
+    [("شئون", "شؤون"), ("مسؤول", "مسئول"), ("تساءل", "تسائل"), ("تساءل", "تساؤل"), ("رئيس", "رءيس")],
+)
+def test_hamza_seat_variants(word: str, variant: str) -> None:
+    """An inner hamza is also tried on its other seats (Egyptian مسئول, Saudi مسؤول)."""
+    assert variant in spelling_variants(word)
+
+
+def test_initial_hamza_seat_is_kept() -> None:
+    """A word-initial ء is not moved onto a seat (no word starts with ؤ or ئ)."""
+    assert [v for v in spelling_variants("ءامن") if v[0] != "ء"] == []
+
+
+def test_hamza_spellings_find_each_other(generation) -> None:
+    """مسئول finds both spellings, its own first; شئون, not indexed, finds شؤون."""
+    assert found(generation, "مسئول")[:2] == ["official_eg", "official"]
+    assert found(generation, "مسؤول")[:2] == ["official", "official_eg"]
+    assert found(generation, "شئون") == ["official"]
 
 
 def test_spelling_variants() -> None:
