@@ -6,6 +6,8 @@ are spelled once here, each with its Unicode block in a comment.
 
 from __future__ import annotations
 
+import unicodedata
+
 from pyarabic import araby
 
 #: Tashkeel Lucene strips: fathatan .. sukun (U+064B..U+0652).
@@ -28,6 +30,32 @@ ALEF_VARIANTS = frozenset(
     [araby.ALEF_MADDA, araby.ALEF_HAMZA_ABOVE, araby.ALEF_HAMZA_BELOW, araby.ALEF_WASLA]
 )
 
+#: Letters of Persian, Urdu and Kurdish keyboards that Arabic text copied from them carries under
+#: another code point: the same letter to a reader (ی and ي look alike inside a word), so folded.
+SAME_LETTER_FOLDS = {
+    "ARABIC LETTER FARSI YEH": araby.YEH,
+    "ARABIC LETTER YEH BARREE": araby.YEH,
+    "ARABIC LETTER KEHEH": araby.KAF,
+    "ARABIC LETTER HEH GOAL": araby.HEH,
+    "ARABIC LETTER HEH DOACHASHMEE": araby.HEH,
+    "ARABIC LETTER AE": araby.HEH,
+    "ARABIC LETTER TEH MARBUTA GOAL": araby.HEH,
+}
+#: Letters written for sounds Arabic lacks (p, v, ch, zh, g) in foreign names (إسپانيا, ڤيينا,
+#: إنگلاند), folded to the letter a reader types instead (a g then meets its other spellings through
+#: search.variants.G_LETTERS).
+FOREIGN_SOUND_FOLDS = {
+    "ARABIC LETTER PEH": araby.BEH,
+    "ARABIC LETTER VEH": araby.FEH,
+    "ARABIC LETTER TCHEH": araby.JEEM,
+    "ARABIC LETTER JEH": araby.ZAIN,
+    "ARABIC LETTER GAF": araby.JEEM,
+    "ARABIC LETTER QAF WITH THREE DOTS ABOVE": araby.QAF,
+}
+_LETTER_FOLDS = {
+    unicodedata.lookup(name): letter for name, letter in {**SAME_LETTER_FOLDS, **FOREIGN_SOUND_FOLDS}.items()
+}
+
 #: Arabic decimal separator and thousands separator, folded to "." and dropped in numbers.
 ARABIC_DECIMAL_SEPARATOR = "\u066b"
 ARABIC_THOUSANDS_SEPARATOR = "\u066c"
@@ -36,6 +64,7 @@ ARABIC_THOUSANDS_SEPARATOR = "\u066c"
 FOLD_TABLE: dict[int, str | None] = {
     **{ord(c): None for c in COMBINING_MARKS | FORMAT_CONTROLS | {TATWEEL}},
     **{ord(c): araby.ALEF for c in ALEF_VARIANTS},
+    **{ord(c): letter for c, letter in _LETTER_FOLDS.items()},
     ord(araby.ALEF_MAKSURA): araby.YEH,
     ord(araby.TEH_MARBUTA): araby.HEH,
     ord(ARABIC_DECIMAL_SEPARATOR): ".",

@@ -2,7 +2,9 @@
 
 Lucene's ArabicNormalizer folds alef variants, alef maksura and teh marbuta and strips tashkeel and
 tatweel; we also fold presentation forms (NFKC), drop zero-width and bidi controls, map every decimal
-digit to ASCII and lowercase Latin. Hamza on waw and yeh (ؤ ئ) is kept, as Lucene keeps it.
+digit to ASCII and lowercase Latin, and fold the Persian-keyboard forms of Arabic letters (ی ک ە) and the
+letters of foreign sounds (پ ڤ چ ژ گ) to the Arabic letter a reader types. Hamza on waw and yeh (ؤ ئ) is
+kept, as Lucene keeps it.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def normalize(text: str) -> str:
         return fold_digits(text.lower())
     text = fold_compatibility(text)
     # One table does the rest of the per-character work in order: strip marks, tatweel and
-    # controls; fold alef variants to alef, alef maksura to yeh, teh marbuta to heh.
+    # controls; fold alef variants to alef, alef maksura to yeh, teh marbuta to heh, Persian-keyboard
+    # and foreign-sound letters to the Arabic letter typed for them.
     text = text.translate(FOLD_TABLE)
     return fold_digits(text).lower()

@@ -23,6 +23,9 @@ from search.normalize import normalize
         ("\ufefb \ufef5 \ufe8d\ufedf", "لا لا ال"),  # presentation forms and لا ligatures (NFKC)
         ("مر\u200cحبا \u200fنص\u202b\u2067", "مرحبا نص"),  # ZWNJ, RLM, bidi controls
         ("مسؤول رئيس", "مسؤول رئيس"),  # hamza on waw and yeh kept
+        ("الپاراسیتامول کتاب", "الباراسيتامول كتاب"),  # Persian-keyboard yeh and keheh, peh
+        ("ڤيينا إنگلاند چين ژاك ڨالمة", "فيينا انجلاند جين زاك قالمه"),  # foreign-sound letters
+        ("زندگی خانہ ۃ ە ھ", "زندجي خانه ه ه ه"),  # Persian and Urdu forms of yeh and heh
     ],
 )
 def test_normalize(text: str, expected: str) -> None:

@@ -43,6 +43,7 @@ ARTICLES = [
     ("alexander", "حكم الإسكندر الأكبر مقدونيا."),
     ("official", "قال مسؤول إن شؤون الموظفين تحسنت."),
     ("official_eg", "صرح مسئول آخر بأن الأمر انتهى."),
+    ("persian_keyboard", "يعد الپاراسیتامول مسکنا للألم."),
 ]
 
 
@@ -251,3 +252,10 @@ def test_glued_words_find_their_paragraph(generation) -> None:
     assert [h["article_id"] for h in result.hits] == ["alexander"]
     assert "<mark>الإسكندر</mark> <mark>الأكبر</mark>" in result.hits[0]["snippet"]
     assert result.suggestion == "الاسكندر الاكبر"
+
+
+def test_persian_keyboard_letters_are_found(generation) -> None:
+    """A paragraph typed with Persian ی ک and پ is found by the Arabic spelling and marked as printed."""
+    hits = search(generation, parse_request({"q": "الباراسيتامول مسكن"})).hits
+    assert [h["article_id"] for h in hits] == ["persian_keyboard"]
+    assert "<mark>الپاراسیتامول</mark> <mark>مسکنا</mark>" in hits[0]["snippet"]
