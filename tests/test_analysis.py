@@ -64,6 +64,20 @@ def test_question_words_after_a_conjunction_are_stopped(word: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["ازاي تعمل", "ليه ارتفع", "كام سعر", "قديش سعر", "منو فاز", "شنو صار", "شلون صار", "ماالذي حدث"]
+)
+def test_colloquial_question_words_are_stopped(text: str) -> None:
+    """Egyptian, Levantine and Gulf question words carry no topic: only the content word is left."""
+    assert len(tokens(text)) == 1
+
+
+@pytest.mark.parametrize(("word", "stem"), [("كاميرا", "كاميرا"), ("منوعات", "منوع"), ("شلال", "شلال")])
+def test_words_starting_like_colloquial_question_words_are_kept(word: str, stem: str) -> None:
+    """A content word that starts like a colloquial question word (كام, منو, شلون) keeps its stem."""
+    assert tokens(word) == [stem]
+
+
+@pytest.mark.parametrize(
     ("word", "stem"), [("فقد", "فقد"), ("بكاء", "بكاء"), ("مازال", "مازال"), ("مادة", "ماد"), ("وكيل", "كيل")]
 )
 def test_content_words_like_question_words_are_kept(word: str, stem: str) -> None:
