@@ -17,6 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from search.analysis import STOPWORDS, analyze_word
+from search.normalize import normalize
 from search.scoring import doc_frequency
 
 if TYPE_CHECKING:
@@ -25,11 +26,21 @@ if TYPE_CHECKING:
 
 VOCABULARY_FILE = "vocabulary.tsv"
 MIN_DF = 2
-#: A word typed without the space before the next one (الاسكندرالاكبر, ماذايحدث) is read as two when
-#: both halves stand in the index (a stopword half, such as ما, has at least two letters; any other,
-#: at least MIN_SPLIT_PART): shorter halves are clitics (ال, ها, و), not words.
+#: A word typed without the space before the next one (الاسكندرالاكبر, ماذايحدث, فيبروكسل) is read as two
+#: when both halves stand in the index. The tail is a word of MIN_SPLIT_PART letters or more; the head is
+#: such a word or one of the particles typed glued to the next word (GLUE_PARTICLES). Where the tail does not
+#: start with the article and the head is no particle, both halves need LONG_SPLIT_PART letters: shorter
+#: pieces of a longer word are too often words by chance (انسحبت is not ان + سحبت, المبلغ not الم + بلغ).
 MIN_SPLIT_PART = 3
+LONG_SPLIT_PART = 4
 MIN_SPLIT_WORD = 6
+GLUE_PARTICLES = frozenset(
+    normalize(w) for w in ("ما", "ماذا", "من", "في", "عن", "على", "إلى", "هل", "كيف", "متى", "أين", "لماذا", "كم", "أي")
+)
+ARTICLE = "ال"
+#: A glued form the index does hold (a slip repeated in a paragraph or two) splits only when each half is
+#: this many times as common as the form itself.
+SPLIT_RATIO = 20
 
 
 def write_vocabulary(frequencies: Mapping[str, int], target: Path) -> int:
@@ -70,31 +81,40 @@ def nearest_words(generation: Generation, word: str, limit: int) -> list[str]:
 def split_glued(generation: Generation, word: str) -> tuple[str, str] | None:
     """Return the two indexed words a normalized word is glued from, or None.
 
-    Only for a word the index does not hold; of several places to split, the one whose rarer half is
-    the most frequent wins (a real boundary beats a chance one). Each candidate costs one look-up.
+    Only for a word in fewer than MIN_DF paragraphs (news text holds the same slip now and then:
+    وزيرالخارجية), and only where each half is SPLIT_RATIO times as common as the glued word; of several places
+    to split, the one whose rarer half is the most frequent wins (a real boundary beats a chance one).
+    Each candidate costs one look-up.
 
     :param word: a normalized word (as :func:`search.analysis.analyze_word` returns it).
     """
-    if len(word) < MIN_SPLIT_WORD or doc_frequency(generation, "exact", word):
+    if len(word) < MIN_SPLIT_WORD or (whole := doc_frequency(generation, "exact", word)) >= MIN_DF:
         return None
     best: tuple[int, tuple[str, str]] | None = None
     for at in range(2, len(word) - 1):
         halves = (word[:at], word[at:])
-        counts = [_word_count(generation, half) for half in halves]
-        if min(counts) and (best is None or min(counts) > best[0]):
-            best = (min(counts), halves)
+        if not _may_split(*halves):
+            continue
+        rarer = min(doc_frequency(generation, "exact", half) for half in halves)
+        if rarer > whole * SPLIT_RATIO and (best is None or rarer > best[0]):
+            best = (rarer, halves)
     return None if best is None else best[1]
 
 
-def _word_count(generation: Generation, half: str) -> int:
-    """Return how many paragraphs hold one half of a glued word (0: not a word on its own)."""
-    if len(half) < (2 if half in STOPWORDS else MIN_SPLIT_PART):
-        return 0
-    return doc_frequency(generation, "exact", half)
+def _may_split(head: str, tail: str) -> bool:
+    """True when a word could be ``head`` and ``tail`` glued together (before looking them up)."""
+    if tail in STOPWORDS or len(tail) < MIN_SPLIT_PART:
+        return False
+    if head in GLUE_PARTICLES:
+        return True
+    if head in STOPWORDS or len(head) < MIN_SPLIT_PART or (head.startswith(ARTICLE) and len(head) <= 3):
+        return False
+    return len(tail) >= LONG_SPLIT_PART and (tail.startswith(ARTICLE) or len(head) >= LONG_SPLIT_PART)
 
 
 def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
-    """Return ``q`` with each unknown word replaced by its closest indexed word, or None.
+    """Return ``q`` with each unknown word replaced by its closest indexed word (a word in fewer than
+    MIN_DF paragraphs, by the two it was glued from), or None.
 
     Cheap when every word is known (one document-frequency look-up each); the vocabulary is loaded
     the first time a word is not.
@@ -104,10 +124,12 @@ def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
     for piece in q.split():
         core = piece.strip('"-*')
         norm, _ = analyze_word(core) if core else ("", None)
-        if norm and norm in words and doc_frequency(generation, "exact", norm) == 0:
-            better = next(iter(nearest_words(generation, norm, max_distance(norm))), None)
+        if norm and norm in words and (df := doc_frequency(generation, "exact", norm)) < MIN_DF:
+            better = next(iter(nearest_words(generation, norm, max_distance(norm))), None) if df == 0 else None
             if better is None and (halves := split_glued(generation, norm)):
-                better = " ".join(halves)
+                # the space goes into the word as typed when normalizing changed no length (no marks)
+                at = len(halves[0])
+                better = f"{core[:at]} {core[at:]}" if len(core) == len(norm) else " ".join(halves)
             if better and better != norm:
                 piece = piece.replace(core, better)
                 changed = True

@@ -48,6 +48,8 @@ VARIANT_WEIGHT = 0.4
 #: that was meant: it weighs as the typed word would.
 UNKNOWN_WORD_VARIANT_WEIGHT = 1.0
 SYNONYM_WEIGHT = 0.6
+#: The two words a word was glued from (الاسكندرالاكبر) are what was meant: full weight.
+GLUED_WORDS_WEIGHT = 1.0
 #: A paragraph word with ب or ل glued on keeps it in its stem (بمصر, لسويسرا); a query word also
 #: searches those forms, lightly: enough to bring such a paragraph into the first page, not to rank
 #: it above the paragraphs holding the word itself (tuned on arcd train).
@@ -199,11 +201,11 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
             seen.add(alt)
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=RELATED_WEIGHT))
-    if own == 0 and not extra and (halves := glued_halves(generation, normalized)):
-        for alt in halves:
-            plan.stems.add(alt)
-            extra.append(wq.Term("text", alt, boost=UNKNOWN_WORD_VARIANT_WEIGHT))
-    elif own == 0 and not extra:
+    if halves := glued_halves(generation, normalized):
+        plan.stems.update(halves)
+        both = [wq.Term("text", alt, boost=GLUED_WORDS_WEIGHT) for alt in halves]
+        extra.append(wq.And(both) if len(both) > 1 else both[0])
+    if own == 0 and not extra:
         for alt in near_stems(generation, normalized):
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=FUZZY_WEIGHT))
@@ -313,8 +315,8 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
 
 
 def glued_halves(generation: Generation, normalized: str) -> list[str]:
-    """Return the stems of the two words an unknown word was typed from without a space (stopwords
-    left out: ماذايحدث searches يحدث), each standing for the word at full weight."""
+    """Return the stems of the two words a (nearly) unknown word was typed from without a space
+    (stopwords left out: ماذايحدث searches يحدث); both are then required, as if typed apart."""
     if generation is None or not araby.is_arabicrange(normalized[0]):
         return []
     halves = split_glued(generation, normalized) or ()

@@ -13,7 +13,7 @@ from search.indexing import build_index
 from search.query import QueryPlan
 from search.request import parse_request
 from search.store import IndexHolder
-from search.suggest import split_glued
+from search.suggest import SPLIT_RATIO, split_glued
 from search.variants import (
     GLUED_WEIGHT,
     UNKNOWN_WORD_VARIANT_WEIGHT,
@@ -232,13 +232,17 @@ def test_initial_alef_may_be_a_root_letter() -> None:
     ("word", "expected"),
     [
         ("الاسكندرالاكبر", ("الاسكندر", "الاكبر")),  # the space before ال dropped
-        ("فيبروكسل", ("في", "بروكسل")),  # a stopword half
+        ("فيبروكسل", ("في", "بروكسل")),  # a particle glued to the next word
+        ("قديمكثيره", ("قديم", "كثيره")),  # two words of four letters or more
         ("الاسكندر", None),  # an indexed word is never split
         ("سويسرا", None),
         ("والمتحف", None),  # a clitic is not a word of its own: وال + متحف is no split
         ("بالمتحف", None),
-        ("المتحفها", None),  # nor is a pronoun: the half ها is too short
-        ("كتبقديم", ("كتب", "قديم")),
+        ("المتحفها", None),  # nor is a pronoun
+        ("المتحفهما", None),
+        ("الوسط", None),  # the article is no word: not ال + وسط
+        ("كتبقديم", None),  # a three-letter half is too often a word by chance, unless the tail has ال
+        ("بيتفي", None),  # a stopword tail
     ],
 )
 def test_split_glued(generation, word: str, expected: tuple[str, str] | None) -> None:
@@ -252,10 +256,41 @@ def test_glued_words_find_their_paragraph(generation) -> None:
     assert [h["article_id"] for h in result.hits] == ["alexander"]
     assert "<mark>الإسكندر</mark> <mark>الأكبر</mark>" in result.hits[0]["snippet"]
     assert result.suggestion == "الاسكندر الاكبر"
+    typed = search(generation, parse_request({"q": "حكم الإسكندرالأكبر"}))
+    assert typed.suggestion == "حكم الإسكندر الأكبر"  # the space goes into the word as typed
 
 
-def test_persian_keyboard_letters_are_found(generation) -> None:
-    """A paragraph typed with Persian ی ک and پ is found by the Arabic spelling and marked as printed."""
-    hits = search(generation, parse_request({"q": "الباراسيتامول مسكن"})).hits
-    assert [h["article_id"] for h in hits] == ["persian_keyboard"]
-    assert "<mark>الپاراسیتامول</mark> <mark>مسکنا</mark>" in hits[0]["snippet"]
+def test_glued_words_are_both_required(generation) -> None:
+    """The two halves are required together, as if typed apart: قديمكثيرة finds the one paragraph
+    holding both قديم and كثيرة, and so does قديم كثيرة typed apart."""
+    assert found(generation, "قديمكثيرة") == ["house"] == found(generation, "قديم كثيرة")
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory: pytest.TempPathFactory):
+    """A real index where وزير الخارجية is common and the slip وزيرالخارجية stands in one paragraph."""
+    folder = tmp_path_factory.mktemp("glued")
+    common = SPLIT_RATIO + 2
+    rows = [{"id": f"n{i}", "title": "", "text": f"التقى وزير الخارجية نظيره في الجولة {i}."} for i in range(common)]
+    rows.append({"id": "slip", "title": "", "text": "وصل وزيرالخارجية إلى العاصمة."})
+    rows.append({"id": "other", "title": "", "text": "قال وزير المالية إن الوفد وصل."})
+    corpus = folder / "news.jsonl"
+    corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    build_index([corpus], folder / "index", procs=1)
+    opened = IndexHolder(folder / "index").get()
+    yield opened
+    opened.close()
+
+
+def test_rare_glued_form_also_finds_the_words(news) -> None:
+    """A glued form the index holds once (a slip in the news) still searches the words apart: the slip's
+    paragraph and those holding both words are found, not one holding only one of them."""
+    assert split_glued(news, "وزيرالخارجيه") == ("وزير", "الخارجيه")
+    ids = [h["article_id"] for h in search(news, parse_request({"q": "وزيرالخارجية", "per_page": "50"})).hits]
+    assert sorted(ids) == sorted(["slip", *(f"n{i}" for i in range(SPLIT_RATIO + 2))])
+
+
+def test_glued_form_as_common_as_its_halves_is_kept(generation) -> None:
+    """In the small index no half is SPLIT_RATIO times as common as a glued form it holds once."""
+    assert split_glued(generation, "الاسكندرالاكبر") is not None  # not indexed: split
+    assert split_glued(generation, "الپاراسیتامول") is None  # indexed once, halves rarer still
