@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 VOCABULARY_FILE = "vocabulary.tsv"
 MIN_DF = 2
 #: A word typed without the space before the next one (الاسكندرالاكبر, ماذايحدث, فيبروكسل) is read as two
-#: when both halves stand in the index. The tail is a word of MIN_SPLIT_PART letters or more; the head is
-#: such a word or one of the particles typed glued to the next word (GLUE_PARTICLES). Where the tail does not
-#: start with the article and the head is no particle, both halves need LONG_SPLIT_PART letters: shorter
-#: pieces of a longer word are too often words by chance (انسحبت is not ان + سحبت, المبلغ not الم + بلغ).
+#: when both halves stand in the index. The tail is a word of LONG_SPLIT_PART letters or more; the head is
+#: one of the particles typed glued to the next word (GLUE_PARTICLES), or a word of MIN_SPLIT_PART letters
+#: before a tail with the article, of LONG_SPLIT_PART otherwise: shorter pieces of a longer word are too
+#: often words by chance (انسحبت is not ان + سحبت, المبلغ not الم + بلغ).
 MIN_SPLIT_PART = 3
 LONG_SPLIT_PART = 4
 MIN_SPLIT_WORD = 6
@@ -103,13 +103,13 @@ def split_glued(generation: Generation, word: str) -> tuple[str, str] | None:
 
 def _may_split(head: str, tail: str) -> bool:
     """True when a word could be ``head`` and ``tail`` glued together (before looking them up)."""
-    if tail in STOPWORDS or len(tail) < MIN_SPLIT_PART:
+    if tail in STOPWORDS or len(tail) < LONG_SPLIT_PART:
         return False
     if head in GLUE_PARTICLES:
         return True
-    if head in STOPWORDS or len(head) < MIN_SPLIT_PART or (head.startswith(ARTICLE) and len(head) <= 3):
+    if head in STOPWORDS or (head.startswith(ARTICLE) and len(head) <= MIN_SPLIT_PART):
         return False
-    return len(tail) >= LONG_SPLIT_PART and (tail.startswith(ARTICLE) or len(head) >= LONG_SPLIT_PART)
+    return len(head) >= (MIN_SPLIT_PART if tail.startswith(ARTICLE) else LONG_SPLIT_PART)
 
 
 def suggest(generation: Generation, q: str, words: list[str]) -> str | None:

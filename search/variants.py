@@ -36,7 +36,7 @@ G_LETTERS = (araby.JEEM, araby.GHAIN, araby.QAF)
 LONG_VOWELS = (araby.YEH, araby.WAW)
 #: The seats a hamza inside a word is written on, by regional habit (Egyptian مسئول, شئون; Saudi and
 #: Levantine مسؤول, شؤون; تساءل, تسائل, تساؤل): normalization keeps them apart, as Lucene does.
-HAMZA_SEATS = (araby.WAW_HAMZA, araby.YEH_HAMZA, araby.HAMZA)
+HAMZA_FORMS = (araby.WAW_HAMZA, araby.YEH_HAMZA, araby.HAMZA)
 MIN_VARIANT_LETTERS = 4
 MAX_VARIANTS = 3
 #: Weights against the typed word's own term (1.0).
@@ -111,8 +111,8 @@ def spelling_variants(word: str) -> list[str]:
     for i, char in enumerate(word):
         if char in G_LETTERS:
             found.update(word[:i] + g + word[i + 1 :] for g in G_LETTERS if g != char)
-        if char in HAMZA_SEATS and i > 0:
-            found.update(word[:i] + seat + word[i + 1 :] for seat in HAMZA_SEATS if seat != char)
+        if char in HAMZA_FORMS and i > 0:
+            found.update(word[:i] + form + word[i + 1 :] for form in HAMZA_FORMS if form != char)
         if char in LONG_VOWELS and 0 < i < len(word) - 1:
             found.add(word[:i] + word[i + 1 :])
     for i in range(1, len(word)):
