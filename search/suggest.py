@@ -19,6 +19,7 @@ from rapidfuzz.distance import Levenshtein
 from search.analysis import STOPWORDS, analyze_word
 from search.normalize import normalize
 from search.scoring import doc_frequency
+from search.stem import PREFIXES
 
 if TYPE_CHECKING:
 
@@ -26,11 +27,11 @@ if TYPE_CHECKING:
 
 VOCABULARY_FILE = "vocabulary.tsv"
 MIN_DF = 2
-#: A word typed without the space before the next one (الاسكندرالاكبر, ماذايحدث, فيبروكسل) is read as two
-#: when both halves stand in the index. The tail is a word of LONG_SPLIT_PART letters or more; the head is
-#: one of the particles typed glued to the next word (GLUE_PARTICLES), or a word of MIN_SPLIT_PART letters
-#: before a tail with the article, of LONG_SPLIT_PART otherwise: shorter pieces of a longer word are too
-#: often words by chance (انسحبت is not ان + سحبت, المبلغ not الم + بلغ).
+#: A word typed without the space before the next one (الاسكندرالاكبر, جينبينغ, ماذايحدث) is read as two
+#: when both halves stand in the index: a head of MIN_SPLIT_PART letters or more (or one of the particles
+#: typed glued to the next word, GLUE_PARTICLES), a tail of LONG_SPLIT_PART or more. Stopwords, the
+#: stemmer's prefixes and the article with one letter are no halves (انسحبت is not ان + سحبت, والعلاقة not
+#: وال + علاقة, المبلغ not الم + بلغ).
 MIN_SPLIT_PART = 3
 LONG_SPLIT_PART = 4
 MIN_SPLIT_WORD = 6
@@ -107,9 +108,9 @@ def _may_split(head: str, tail: str) -> bool:
         return False
     if head in GLUE_PARTICLES:
         return True
-    if head in STOPWORDS or (head.startswith(ARTICLE) and len(head) <= MIN_SPLIT_PART):
+    if len(head) < MIN_SPLIT_PART or head in STOPWORDS or head in PREFIXES:
         return False
-    return len(head) >= (MIN_SPLIT_PART if tail.startswith(ARTICLE) else LONG_SPLIT_PART)
+    return not (head.startswith(ARTICLE) and len(head) == MIN_SPLIT_PART)
 
 
 def suggest(generation: Generation, q: str, words: list[str]) -> str | None:

@@ -241,7 +241,10 @@ def test_initial_alef_may_be_a_root_letter() -> None:
         ("المتحفها", None),  # nor is a pronoun
         ("المتحفهما", None),
         ("الوسط", None),  # the article is no word: not ال + وسط
-        ("كتبقديم", None),  # a three-letter half is too often a word by chance, unless the tail has ال
+        ("كتبقديم", ("كتب", "قديم")),
+        ("بينغيانغ", ("بينغ", "يانغ")),  # a transliterated name written as one word
+        ("بيتقديم", ("بيت", "قديم")),
+        ("كتبوسط", None),  # a three-letter tail is too often a piece of a word
         ("بيتفي", None),  # a stopword tail
     ],
 )
