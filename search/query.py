@@ -99,6 +99,17 @@ def _clause_query(
     return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
 
+def _same_word_stems(parts: list[wq.Query]) -> list[str]:
+    """Return the stems of the full-weight alternatives among a group's queries (بروسيا's روسيا, a
+    spelling that stands for an unknown word): the same word, so they match the title as it would."""
+    stems = []
+    for part in parts:
+        for sub in part.subqueries if isinstance(part, wq.Or) else [part]:
+            if isinstance(sub, wq.Term) and sub.fieldname == "text" and sub.boost >= 1.0:
+                stems.append(sub.text)
+    return stems
+
+
 def _title(stem: str) -> wq.Query:
     """Reward a stem in the article title (weighted by the title field boost and TITLE_WEIGHT)."""
     return wq.Term("title", stem, boost=TITLE_WEIGHT)
@@ -164,7 +175,7 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
     any_word = request.mode == "any"
     if any_word:  # in any-word mode a word may match the article title instead of the paragraph
         for parts, stems in zip(groups, group_stems, strict=True):
-            parts += [_title(stem) for stem in dict.fromkeys(stems)]
+            parts += [_title(stem) for stem in dict.fromkeys(stems + _same_word_stems(parts))]
     plan.evidence = _evidence(plan.ordered_stems, title=not any_word)
     # An excluded word is matched as a search word would be (-بكين also drops وبكين).
     excluded = [q for c in parsed.excluded if (q := _clause_query(c, exact, QueryPlan(None), None, True))]

@@ -83,3 +83,15 @@ def test_number_range_matches_years_apart() -> None:
     """A range's years are two query words, so a paragraph with "1922 وحتى 1991" can match both."""
     plan = build_query(parse_request({"q": "1922-1991", "mode": "all"}))
     assert wq.And([wq.Term("text", "1922"), wq.Term("text", "1991")]) == stripped(plan.query)
+
+
+def test_any_mode_title_matches_a_full_weight_variant() -> None:
+    """A variant that stands for the typed word (بروسيا's روسيا) matches the title as the word does; a
+    lighter variant does not."""
+
+    def expand(norm: str, stem: str, plan) -> list[wq.Query]:
+        return [wq.Term("text", "روسيا"), wq.Term("text", "بروس", boost=0.4)]
+
+    plan = build_query(parse_request({"q": "بروسيا", "mode": "any"}), expand=expand)
+    titles = {t.text for t in plan.query.leaves() if t.fieldname == "title"}
+    assert titles == {"بروسيا", "روسيا"}

@@ -297,3 +297,26 @@ def test_glued_form_as_common_as_its_halves_is_kept(generation) -> None:
     """In the small index no half is SPLIT_RATIO times as common as a glued form it holds once."""
     assert split_glued(generation, "الاسكندرالاكبر") is not None  # not indexed: split
     assert split_glued(generation, "الپاراسیتامول") is None  # indexed once, halves rarer still
+
+
+@pytest.fixture(scope="module")
+def titled(tmp_path_factory: pytest.TempPathFactory):
+    """A real index whose article titles name what the paragraphs leave unsaid."""
+    folder = tmp_path_factory.mktemp("titled")
+    rows = [
+        {"id": "russia", "title": "روسيا", "text": "زار الوفد العاصمة أمس في زيارة رسمية."},
+        {"id": "news", "title": "أخبار", "text": "قال الوفد إن الزيارة انتهت بسلام."},
+        {"id": "mention", "title": "", "text": "روسيا بلد كبير يمتد بين قارتين."},
+    ]
+    corpus = folder / "titled.jsonl"
+    corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    build_index([corpus], folder / "index", procs=1)
+    opened = IndexHolder(folder / "index").get()
+    yield opened
+    opened.close()
+
+
+def test_proclitic_variant_matches_the_title(titled) -> None:
+    """بروسيا الوفد (any word) ranks first the paragraph of the article titled روسيا holding الوفد."""
+    hits = search(titled, parse_request({"q": "بروسيا الوفد", "mode": "any"})).hits
+    assert [h["article_id"] for h in hits][:1] == ["russia"]
