@@ -18,6 +18,8 @@ from search.request import MIN_PREFIX, Clause, SearchRequest
 from search.variants import SYNONYM_WEIGHT, expression_query, synonyms
 
 PROXIMITY_SLOP = 10
+#: Forms of one query word (its stem and full-weight alternatives) that proximity and title evidence use.
+MAX_FORMS = 3
 PROXIMITY_BOOST = 0.25
 #: In any-word mode a word may match the article title instead of the paragraph, at this weight
 #: (multiplied by the title field's own boost); in all-word mode the title only re-ranks.
@@ -53,6 +55,8 @@ class QueryPlan:
     positive_groups: int = 0
     words: list[str] = field(default_factory=list)  # normalized positive words, for suggestions
     ordered_stems: list[str] = field(default_factory=list)  # positive stems in query order
+    #: each positive word's stem and its full-weight alternatives (the same word), in query order
+    word_forms: list[list[str]] = field(default_factory=list)
     groups: list[wq.Query] = field(default_factory=list)  # one query per positive word group (for coverage)
     evidence: wq.Query | None = None  # scored on the top candidates only: title and proximity
 
@@ -96,6 +100,7 @@ def _clause_query(
     alternatives: list[wq.Query] = [wq.Term("text", stem)]
     if expand:
         alternatives += expand(norm, stem, plan)
+    plan.word_forms.append(list(dict.fromkeys(_same_word_stems(alternatives)))[:MAX_FORMS])
     return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
 
@@ -122,13 +127,13 @@ def _proximity(a: str, b: str) -> wq.Query:
     return wq.spans.SpanNear2(terms, slop=PROXIMITY_SLOP, ordered=False)
 
 
-def _evidence(stems: list[str], title: bool) -> wq.Query | None:
+def _evidence(forms: list[list[str]], title: bool) -> wq.Query | None:
     """Return the re-ranking evidence: query stems in the title (unless they match there already) and
-    consecutive query stems near each other."""
-    unique = list(dict.fromkeys(stems))
+    consecutive query words near each other, each word by its stem or a full-weight alternative."""
+    unique = list(dict.fromkeys(s for word in forms for s in word))
     parts: list[wq.Query] = [_title(s) for s in unique] if title else []
     if PROXIMITY_BOOST > 0:
-        pairs = sorted({(a, b) for a, b in zip(stems, stems[1:], strict=False) if a != b})
+        pairs = sorted({(a, b) for x, y in zip(forms, forms[1:], strict=False) for a in x for b in y if a != b})
         parts += [_proximity(a, b) for a, b in pairs]
     if not parts:
         return None
@@ -176,7 +181,7 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
     if any_word:  # in any-word mode a word may match the article title instead of the paragraph
         for parts, stems in zip(groups, group_stems, strict=True):
             parts += [_title(stem) for stem in dict.fromkeys(stems + _same_word_stems(parts))]
-    plan.evidence = _evidence(plan.ordered_stems, title=not any_word)
+    plan.evidence = _evidence(plan.word_forms, title=not any_word)
     # An excluded word is matched as a search word would be (-بكين also drops وبكين).
     excluded = [q for c in parsed.excluded if (q := _clause_query(c, exact, QueryPlan(None), None, True))]
     plan.positive_groups = len(groups)

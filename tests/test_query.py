@@ -95,3 +95,17 @@ def test_any_mode_title_matches_a_full_weight_variant() -> None:
     plan = build_query(parse_request({"q": "بروسيا", "mode": "any"}), expand=expand)
     titles = {t.text for t in plan.query.leaves() if t.fieldname == "title"}
     assert titles == {"بروسيا", "روسيا"}
+
+
+def test_proximity_pairs_use_full_weight_alternatives() -> None:
+    """Words near each other are rewarded by the form the paragraph holds: بروسيا's روسيا pairs with
+    the next word as بروسيا itself does; a lighter variant makes no pair."""
+
+    def expand(norm: str, stem: str, plan) -> list[wq.Query]:
+        if stem == "بروسيا":
+            return [wq.Term("text", "روسيا"), wq.Term("text", "بروس", boost=0.4)]
+        return []
+
+    plan = build_query(parse_request({"q": "بروسيا الصين"}), expand=expand)
+    pairs = {tuple(t.text for t in q.qs) for q in plan.evidence.subqueries if isinstance(q, wq.spans.SpanNear2)}
+    assert pairs == {("بروسيا", "صين"), ("روسيا", "صين")}
