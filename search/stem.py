@@ -6,7 +6,11 @@ data, tried in order, each with the length condition that keeps a root from bein
 
 from __future__ import annotations
 
+from importlib import resources
+
 from pyarabic import araby
+
+from search.normalize import normalize
 
 #: Lucene's prefixes, in its order; only the first that fits is removed.
 #: ال وال بال كال فال لل و
@@ -14,6 +18,11 @@ PREFIXES: tuple[str, ...] = ("ال", "وال", "بال", "كال", "فال", "ل
 #: Lucene's suffixes, in its order; each is tried once, so ساهدهات -> ساهده -> ساهد.
 #: ها ان ات ون ين يه ية ه ة ي (ة kept so the stemmer also accepts unnormalized words).
 SUFFIXES: tuple[str, ...] = ("ها", "ان", "ات", "ون", "ين", "يه", "ية", "ه", "ة", "ي")
+#: The dual and plural endings ان ين ون leave at least three letters, where Lucene leaves two: a word of
+#: four letters ending so is no dual or plural but a word of its own (مكان, امان, بيان, امين, عيون), and
+#: cutting it made it another (مكان met مكة at مك, امان and امين met ام "mother").
+LONG_SUFFIXES = frozenset({"ان", "ين", "ون"})
+MIN_LONG_SUFFIX_STEM = 3
 #: Attached pronouns Lucene leaves on (هما هم هن كما كم كن نا), tried before SUFFIXES, and only
 #: where at least MIN_PRONOUN_STEM letters remain: محادثاتهما -> محادثات -> محادث, but مهم, فهم stay.
 PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم", "كن", "نا")
@@ -61,9 +70,17 @@ def strip_suffixes(word: str, pronouns: bool = True) -> str:
             if len(word) >= len(PLURAL_PRONOUN) + 2 and word.endswith(PLURAL_PRONOUN):
                 word = word[:-1]
     for suffix in SUFFIXES:
-        if len(word) >= len(suffix) + 2 and word.endswith(suffix):
+        least = MIN_LONG_SUFFIX_STEM if suffix in LONG_SUFFIXES else 2
+        if len(word) >= len(suffix) + least and word.endswith(suffix):
             word = word[: -len(suffix)]
     return word
+
+
+def load_protected() -> frozenset[str]:
+    """Read data/protected_ar.txt: each name normalized and without its prefix, as stem() meets it."""
+    text = resources.files("search").joinpath("data/protected_ar.txt").read_text("utf-8")
+    words = (line.strip() for line in text.splitlines())
+    return frozenset(strip_prefix(normalize(w)) for w in words if w and not w.startswith("#"))
 
 
 def lucene_stem(word: str) -> str:
@@ -85,7 +102,10 @@ def stem(word: str) -> str:
     """
     if not _is_arabic_word(word):
         return word
-    return bare_final_hamza(strip_suffixes(strip_prefix(word)))
+    word = strip_prefix(word)
+    if word in PROTECTED:
+        return word
+    return bare_final_hamza(strip_suffixes(word))
 
 
 def bare_final_hamza(stem: str) -> str:
@@ -97,3 +117,7 @@ def bare_final_hamza(stem: str) -> str:
     if len(stem) > 2 and stem.endswith(HAMZA_SEATS):
         return stem[:-1] + araby.HAMZA
     return stem
+
+
+#: Names whose ending only looks like a suffix (data/protected_ar.txt): left whole after the prefix.
+PROTECTED = load_protected()

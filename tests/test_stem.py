@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.stem import lucene_stem, stem
+from search.normalize import normalize
+from search.stem import PROTECTED, lucene_stem, stem
 
 
 @pytest.mark.parametrize(
@@ -65,3 +66,54 @@ def test_final_hamza_is_written_bare(word: str, expected: str) -> None:
 def test_lucene_stem_keeps_hamza_seat() -> None:
     """The conformance baseline keeps the seat."""
     assert lucene_stem("اسمائه") == "اسمائ"
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("مكان", "مكان"),  # not مك, the stem of مكة's neighbours
+        ("الأمان", "امان"),  # not ام "mother"
+        ("الأمين", "امين"),
+        ("بيان", "بيان"),
+        ("سكان", "سكان"),
+        ("عيون", "عيون"),
+        # counter-examples: a dual or plural of a three-letter word still loses its ending
+        ("يومان", "يوم"),
+        ("الطرفان", "طرف"),
+        ("المعلمين", "معلم"),
+        ("المسلمون", "مسلم"),
+        ("ساهدان", "ساهد"),  # Lucene's own case
+    ],
+)
+def test_dual_and_plural_endings_leave_three_letters(word: str, expected: str) -> None:
+    """ان ين ون go only when three letters remain: a four-letter word so ending is a word of its own."""
+    assert expected == stem(normalize(word))
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["لبنان", "ولبنان", "اللبنانية", "اللبنانيون"], "لبنان"),  # not لبن "milk"
+        (["البحرين", "بالبحرين", "البحريني", "البحرينية"], "بحرين"),  # not بحر "sea"
+        (["فلسطين", "الفلسطينيين", "فلسطيني"], "فلسطين"),
+        (["سلمان"], "سلمان"),  # not سلم "peace"
+        (["جدة", "وجدة"], "جده"),  # not جد "grandfather"
+        (["مكة", "ومكة"], "مكه"),
+        (["عمان", "العماني"], "عمان"),
+    ],
+)
+def test_protected_names_meet_their_adjectives(words: list[str], expected: str) -> None:
+    """A name whose ending looks like a suffix stays whole, and its adjective meets it there."""
+    assert [expected] * len(words) == [stem(normalize(w)) for w in words]
+
+
+@pytest.mark.parametrize(("word", "expected"), [("البحر", "بحر"), ("السلم", "سلم"), ("لبن", "لبن"), ("جد", "جد")])
+def test_words_the_names_were_cut_into_keep_their_stem(word: str, expected: str) -> None:
+    """The words the names used to be cut into are left as they were."""
+    assert expected == stem(normalize(word))
+
+
+def test_protected_list_is_normalized_without_prefix() -> None:
+    """The protected names are kept as stem() meets them: normalized, the article removed."""
+    assert {"بحرين", "يونان", "جده", "مكه", "سلمان"} <= PROTECTED
+    assert "البحرين" not in PROTECTED
