@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 
+from pyarabic import araby
 from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer, StopFilter, Token
 
 from search.chars import ARABIC_WORD_CLASS, INNER_SEPARATORS, OTHER_WORD_CLASS
@@ -32,11 +33,17 @@ TOKEN_PATTERN = re.compile(
 WORD_CACHE_SIZE = 500_000
 
 
+#: A lone Arabic letter is an abbreviation (م and هـ after a year, ق.م, د. before a name) or a slip, not
+#: a topic: it is stopped like a particle (the exact field keeps it for phrases). Digits are not letters.
+SINGLE_LETTERS = frozenset(normalize(c) for c in araby.LETTERS) - {""}
+
+
 def load_stopwords() -> frozenset[str]:
     """Read the stop list data file and normalize every entry."""
     text = resources.files("search").joinpath("data/stopwords_ar.txt").read_text("utf-8")
     words = (line.strip() for line in text.splitlines())
-    return frozenset(normalize(w) for w in words if w and not w.startswith("#"))
+    listed = {normalize(w) for w in words if w and not w.startswith("#")}
+    return frozenset(listed | SINGLE_LETTERS)
 
 
 STOPWORDS = load_stopwords()

@@ -95,3 +95,23 @@ def test_light_verbs_and_mistyped_relatives_are_stopped(text: str) -> None:
 def test_words_near_light_verbs_are_kept(word: str, stem: str) -> None:
     """Words that start like تم or يمكن keep their stems."""
     assert tokens(word) == [stem]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("عام 632هـ", ["عام", "632"]),  # the hijri mark after a year
+        ("سنة 1994م", ["سن", "1994"]),
+        ("323 ق.م", ["323"]),
+        ("د. أحمد", ["احمد"]),
+        ("5 دول", ["5", "دول"]),  # a lone digit is kept
+    ],
+)
+def test_single_letters_are_stopped(text: str, expected: list[str]) -> None:
+    """A lone Arabic letter is an abbreviation, not a topic; a lone digit stays."""
+    assert expected == tokens(text)
+
+
+def test_exact_field_keeps_single_letters() -> None:
+    """Phrases still see the abbreviation: the exact field keeps every letter."""
+    assert exact_tokens("632هـ") == ["632", "ه"]
