@@ -83,6 +83,13 @@ def load_protected() -> frozenset[str]:
     return frozenset(strip_prefix(normalize(w)) for w in words if w and not w.startswith("#"))
 
 
+def load_waw_words() -> frozenset[str]:
+    """Read data/waw_words_ar.txt: the stems (suffixes removed, the و kept) of words whose و is a root letter."""
+    text = resources.files("search").joinpath("data/waw_words_ar.txt").read_text("utf-8")
+    words = (line.strip() for line in text.splitlines())
+    return frozenset(strip_suffixes(normalize(w)) for w in words if w and not w.startswith("#"))
+
+
 def lucene_stem(word: str) -> str:
     """Stem exactly as Lucene's ArabicStemmer does (the conformance baseline).
 
@@ -102,6 +109,8 @@ def stem(word: str) -> str:
     """
     if not _is_arabic_word(word):
         return word
+    if word.startswith(araby.WAW) and (kept := strip_suffixes(word)) in WAW_WORDS:
+        return bare_final_hamza(kept)  # the و is a root letter (وزارة), not "and"
     word = strip_prefix(word)
     if word in PROTECTED:
         return word
@@ -121,3 +130,5 @@ def bare_final_hamza(stem: str) -> str:
 
 #: Names whose ending only looks like a suffix (data/protected_ar.txt): left whole after the prefix.
 PROTECTED = load_protected()
+#: Stems of words whose initial و is a root letter (data/waw_words_ar.txt): the و is never stripped.
+WAW_WORDS = load_waw_words()

@@ -18,8 +18,8 @@ from whoosh import query as wq
 from search.analysis import STOPWORDS, analyze_word, exact_tokens
 from search.normalize import normalize
 from search.scoring import doc_frequency
+from search.stem import WAW_WORDS, strip_suffixes
 from search.stem import stem as light_stem
-from search.stem import strip_suffixes
 from search.suggest import nearest_words, split_glued
 
 if TYPE_CHECKING:
@@ -84,8 +84,8 @@ def waw_forms(normalized: str, stem: str) -> list[str]:
         kept = strip_suffixes(normalized)
         if kept != normalized or len(kept) > len(stem):
             forms.append(kept)
-    if stem.startswith(araby.WAW) and len(stem) >= 4:
-        forms.append(stem[1:])
+    if stem.startswith(araby.WAW) and len(stem) >= 4 and stem not in WAW_WORDS:
+        forms.append(stem[1:])  # not for a root و (وزير is never و + زير)
     return [f for f in forms if f != stem]
 
 

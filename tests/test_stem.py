@@ -117,3 +117,22 @@ def test_protected_list_is_normalized_without_prefix() -> None:
     """The protected names are kept as stem() meets them: normalized, the article removed."""
     assert {"بحرين", "يونان", "جده", "مكه", "سلمان"} <= PROTECTED
     assert "البحرين" not in PROTECTED
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["وزارة", "الوزارة", "ووزارة", "والوزارة", "وزارات"], "وزار"),  # not زار "visited"
+        (["وزير", "الوزير", "ووزير"], "وزير"),
+        (["وكالة", "الوكالة"], "وكال"),
+    ],
+)
+def test_root_waw_is_kept(words: list[str], expected: str) -> None:
+    """A word whose initial و is a root letter keeps it, with or without the article or a conjunction."""
+    assert [expected] * len(words) == [stem(normalize(w)) for w in words]
+
+
+@pytest.mark.parametrize(("word", "expected"), [("وقال", "قال"), ("وأكد", "اكد"), ("ومصر", "مصر"), ("زار", "زار")])
+def test_conjunction_waw_still_goes(word: str, expected: str) -> None:
+    """The conjunction و still goes from other words, and زار "visited" is its own stem."""
+    assert expected == stem(normalize(word))

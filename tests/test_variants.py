@@ -25,6 +25,7 @@ from search.variants import (
     spelling_variants,
     strip_proclitic,
     synonyms,
+    waw_forms,
 )
 
 ARTICLES = [
@@ -320,3 +321,9 @@ def test_proclitic_variant_matches_the_title(titled) -> None:
     """بروسيا الوفد (any word) ranks first the paragraph of the article titled روسيا holding الوفد."""
     hits = search(titled, parse_request({"q": "بروسيا الوفد", "mode": "any"})).hits
     assert [h["article_id"] for h in hits][:1] == ["russia"]
+
+
+def test_root_waw_has_no_other_reading() -> None:
+    """وزارة and الوزارة search their one stem: not زار "visited", which the stripped و would give."""
+    assert waw_forms("وزاره", "وزار") == waw_forms("الوزاره", "وزار") == []
+    assert waw_forms("الولايه", "ولاي") == ["لاي"]  # a word not on the list keeps both readings
