@@ -5,7 +5,8 @@ Usage: ``python benchmarks/relevance.py [--bench DIR ...] [--split NAME] [--engi
 Each DIR holds ``corpus.jsonl`` ({id, title, text}), ``queries.jsonl`` ({id, text, split}) and ``qrels.tsv``
 (query id, passage id, grade); the default is every folder of ``$FAHRAS_SHARED/benchmarks`` (../shared).
 Every engine indexes the passage text plus its title, and runs every question in any-word mode; one
-table per set gives MRR@10, Recall@1/5/10, the number of questions with no hit and ms/query.
+table per set gives MRR@10 with its standard error, Recall@1/5/10, the number of questions with no hit
+and ms/query.
 Peers need the ``bench`` extra (``pip install -e .[bench]``).
 """
 
@@ -227,8 +228,9 @@ ENGINES: dict[str, Callable[[list[dict], Path], Searcher]] = {
 
 
 def evaluate(bench: Bench, run: Searcher) -> dict[str, float]:
-    """Run every question; return MRR@10, Recall@1/5/10, no-hit count and ms/query."""
-    rr = r1 = r5 = r10 = 0.0
+    """Run every question; return MRR@10 and its standard error, Recall@1/5/10, no-hit count and ms/query."""
+    r1 = r5 = r10 = 0.0
+    reciprocal: list[float] = []
     no_hit = 0
     started = time.perf_counter()
     for q in bench.queries:
@@ -236,19 +238,21 @@ def evaluate(bench: Bench, run: Searcher) -> dict[str, float]:
         relevant = bench.qrels[q["id"]]
         no_hit += not ranked
         rank = next((i for i, pid in enumerate(ranked, 1) if pid in relevant), None)
-        if rank:
-            rr += 1 / rank
+        reciprocal.append(1 / rank if rank else 0.0)
         found = [pid in relevant for pid in ranked]
         hits_at = [sum(found[:n]) / len(relevant) for n in (1, 5, 10)]
         r1, r5, r10 = r1 + hits_at[0], r5 + hits_at[1], r10 + hits_at[2]
     n = len(bench.queries)
     ms = (time.perf_counter() - started) * 1000 / n
-    return {"MRR@10": rr / n, "R@1": r1 / n, "R@5": r5 / n, "R@10": r10 / n, "no-hit": no_hit, "ms/q": ms}
+    mrr = sum(reciprocal) / n
+    # the standard error of the mean reciprocal rank: differences below about twice it are noise
+    se = (sum((x - mrr) ** 2 for x in reciprocal) / (n - 1) / n) ** 0.5 if n > 1 else 0.0
+    return {"MRR@10": mrr, "SE": se, "R@1": r1 / n, "R@5": r5 / n, "R@10": r10 / n, "no-hit": no_hit, "ms/q": ms}
 
 
 def format_table(title: str, rows: dict[str, dict[str, float]]) -> str:
     """Render one result table as Markdown."""
-    columns = ["MRR@10", "R@1", "R@5", "R@10", "no-hit", "ms/q"]
+    columns = ["MRR@10", "SE", "R@1", "R@5", "R@10", "no-hit", "ms/q"]
     lines = [f"### {title}", "", "| engine | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, row in rows.items():
         cells = [
