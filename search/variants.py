@@ -16,6 +16,7 @@ from pyarabic import araby
 from whoosh import query as wq
 
 from search.analysis import STOPWORDS, analyze_word, exact_tokens
+from search.names import split_compound
 from search.normalize import normalize
 from search.scoring import doc_frequency
 from search.stem import WAW_WORDS, strip_suffixes
@@ -205,6 +206,9 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
         plan.stems.update(halves)
         both = [wq.Term("text", alt, boost=GLUED_WORDS_WEIGHT) for alt in halves]
         extra.append(wq.And(both) if len(both) > 1 else both[0])
+    if len(name := compound_stems(normalized)) == 2:  # عبدالعزيز: also عبد العزيز
+        plan.stems.update(name)
+        extra.append(wq.And([wq.Term("text", alt, boost=GLUED_WORDS_WEIGHT) for alt in name]))
     if own == 0 and not extra:
         for alt in near_stems(generation, normalized):
             plan.stems.add(alt)
@@ -321,6 +325,12 @@ def glued_halves(generation: Generation, normalized: str) -> list[str]:
         return []
     halves = split_glued(generation, normalized) or ()
     return [stem for half in halves if (stem := analyze_word(half)[1]) is not None]
+
+
+def compound_stems(normalized: str) -> list[str]:
+    """Return the stems of the two words of a glued compound name (عبدالعزيز -> عبد, عزيز), or []."""
+    words = split_compound(normalized) or ()
+    return [stem for word in words if (stem := analyze_word(word)[1]) is not None]
 
 
 def near_stems(generation: Generation, normalized: str) -> list[str]:

@@ -1,0 +1,89 @@
+"""Compound names written glued or spaced: the pure rules, and both spellings through a real index."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search.engine import search
+from search.indexing import build_index
+from search.names import join_compound, split_compound
+from search.request import parse_request
+from search.store import IndexHolder
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("عبدالعزيز", ("عبد", "العزيز")),
+        ("عبدالله", ("عبد", "الله")),
+        ("ابوظبي", ("ابو", "ظبي")),
+        ("عبدربه", ("عبد", "ربه")),
+        # counter-examples: a suffix after the head is no second name
+        ("عبده", None),
+        ("عبدان", None),
+        ("ابواب", None),
+        ("ابوين", None),
+        ("عبد", None),
+        ("العزيز", None),
+    ],
+)
+def test_split_compound(word: str, expected: tuple[str, str] | None) -> None:
+    """A glued compound name splits after its head; a head with a suffix does not."""
+    assert expected == split_compound(word)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [("عبد", "العزيز", "عبدالعزيز"), ("ابو", "بكر", "ابوبكر"), ("عبد", "ه", None), ("زار", "العزيز", None)],
+)
+def test_join_compound(first: str, second: str, expected: str | None) -> None:
+    """Two spaced words glue only after a compound head and before a word of three letters or more."""
+    assert expected == join_compound(first, second)
+
+
+ARTICLES = [
+    ("glued", "استقبل الملك سلمان بن عبدالعزيز الوفد في جدة."),
+    ("spaced", "أصدر الملك سلمان بن عبد العزيز أمرا ملكيا."),
+    ("city", "وصل الوفد إلى أبو ظبي صباحا."),
+    ("city_glued", "افتتح معرض أبوظبي للكتاب."),
+    ("other", "زار الوفد مدينة جدة."),
+]
+
+
+@pytest.fixture(scope="module")
+def generation(tmp_path_factory: pytest.TempPathFactory):
+    """A real index holding each name in both spellings."""
+    folder = tmp_path_factory.mktemp("names")
+    corpus = folder / "articles.jsonl"
+    lines = [json.dumps({"id": i, "title": "", "text": t}, ensure_ascii=False) for i, t in ARTICLES]
+    corpus.write_text("\n".join(lines) + "\n", "utf-8")
+    build_index([corpus], folder / "index", procs=1)
+    opened = IndexHolder(folder / "index").get()
+    yield opened
+    opened.close()
+
+
+def found(generation, q: str) -> list[str]:
+    """Return the article ids an all-word search finds, sorted."""
+    return sorted(h["article_id"] for h in search(generation, parse_request({"q": q})).hits)
+
+
+@pytest.mark.parametrize("q", ["عبدالعزيز", "عبد العزيز", "سلمان بن عبدالعزيز", "الملك سلمان بن عبد العزيز"])
+def test_both_spellings_of_a_name_are_found(generation, q: str) -> None:
+    """Either spelling finds both paragraphs."""
+    assert found(generation, q) == ["glued", "spaced"]
+
+
+@pytest.mark.parametrize("q", ["أبو ظبي", "أبوظبي", "ابوظبي"])
+def test_both_spellings_of_a_place_are_found(generation, q: str) -> None:
+    """أبو ظبي and أبوظبي find each other."""
+    assert found(generation, q) == ["city", "city_glued"]
+
+
+def test_glued_name_is_marked_in_the_spaced_paragraph(generation) -> None:
+    """A search for عبدالعزيز marks both words of عبد العزيز in the snippet."""
+    hits = {h["article_id"]: h for h in search(generation, parse_request({"q": "عبدالعزيز"})).hits}
+    assert "<mark>عبد</mark> <mark>العزيز</mark>" in hits["spaced"]["snippet"]
+    assert "<mark>عبدالعزيز</mark>" in hits["glued"]["snippet"]
