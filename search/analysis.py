@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from importlib import resources
 
 from pyarabic import araby
 from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer, StopFilter, Token
@@ -19,6 +18,7 @@ from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer, StopFilte
 from search.chars import ARABIC_WORD_CLASS, INNER_SEPARATORS, OTHER_WORD_CLASS
 from search.normalize import normalize
 from search.stem import lucene_stem, stem
+from search.wordlists import read_word_list
 
 __all__ = [
     "normalize", "stem", "arabic_analyzer", "exact_analyzer", "STOPWORDS", "analyze", "analyze_word",
@@ -39,11 +39,8 @@ SINGLE_LETTERS = frozenset(normalize(c) for c in araby.LETTERS) - {""}
 
 
 def load_stopwords() -> frozenset[str]:
-    """Read the stop list data file and normalize every entry."""
-    text = resources.files("search").joinpath("data/stopwords_ar.txt").read_text("utf-8")
-    words = (line.strip() for line in text.splitlines())
-    listed = {normalize(w) for w in words if w and not w.startswith("#")}
-    return frozenset(listed | SINGLE_LETTERS)
+    """Read the stop list data file (entries normalized) and add the single letters."""
+    return frozenset(read_word_list("stopwords_ar.txt")) | SINGLE_LETTERS
 
 
 STOPWORDS = load_stopwords()

@@ -40,6 +40,7 @@ SAME_LETTER_FOLDS = {
     "ARABIC LETTER HEH DOACHASHMEE": araby.HEH,
     "ARABIC LETTER AE": araby.HEH,
     "ARABIC LETTER TEH MARBUTA GOAL": araby.HEH,
+    "ARABIC LETTER HEH WITH YEH ABOVE": araby.HEH,
 }
 #: Letters written for sounds Arabic lacks (p, v, ch, zh, g) in foreign names (إسپانيا, ڤيينا,
 #: إنگلاند), folded to the letter a reader types instead (a g then meets its other spellings through
@@ -51,6 +52,7 @@ FOREIGN_SOUND_FOLDS = {
     "ARABIC LETTER JEH": araby.ZAIN,
     "ARABIC LETTER GAF": araby.JEEM,
     "ARABIC LETTER QAF WITH THREE DOTS ABOVE": araby.QAF,
+    "ARABIC LETTER NG": araby.JEEM,
 }
 _LETTER_FOLDS = {
     unicodedata.lookup(name): letter for name, letter in {**SAME_LETTER_FOLDS, **FOREIGN_SOUND_FOLDS}.items()

@@ -106,8 +106,10 @@ def _clause_query(
 
 
 def _same_word_stems(parts: list[wq.Query]) -> list[str]:
-    """Return the stems of the full-weight alternatives among a group's queries (بروسيا's روسيا, a
-    spelling that stands for an unknown word): the same word, so they match the title as it would."""
+    """Return the stems of the full-weight alternatives among a group's queries (the same word).
+
+    بروسيا's روسيا, or a spelling that stands for an unknown word: they match the title as the word would.
+    """
     stems = []
     for part in parts:
         for sub in part.subqueries if isinstance(part, wq.Or) else [part]:
@@ -134,7 +136,7 @@ def _evidence(forms: list[list[str]], title: bool) -> wq.Query | None:
     unique = list(dict.fromkeys(s for word in forms for s in word))
     parts: list[wq.Query] = [_title(s) for s in unique] if title else []
     if PROXIMITY_BOOST > 0:
-        pairs = sorted({(a, b) for x, y in zip(forms, forms[1:], strict=False) for a in x for b in y if a != b})
+        pairs = sorted({pair for x, y in zip(forms, forms[1:], strict=False) for pair in _form_pairs(x, y)})
         parts += [_proximity(a, b) for a, b in pairs]
     if not parts:
         return None
@@ -153,6 +155,12 @@ def _add_phrase_synonyms(parsed: tuple[tuple[Clause, ...], ...], groups: list[li
         if len(words[i]) == 1 and len(words[i + 1]) == 1:
             for equivalent in synonyms(words[i] + words[i + 1]):
                 groups[i].append(expression_query(equivalent, plan, SYNONYM_WEIGHT))
+
+
+def _form_pairs(first: list[str], second: list[str]) -> set[tuple[str, str]]:
+    """Return the form pairs of two neighbouring words that proximity rewards: each word's stem with
+    every form of the other (at most 2 x MAX_FORMS - 1 pairs, not every combination)."""
+    return {(a, b) for a in first for b in second if a != b and (a == first[0] or b == second[0])}
 
 
 def _join_compound_names(

@@ -6,11 +6,9 @@ data, tried in order, each with the length condition that keeps a root from bein
 
 from __future__ import annotations
 
-from importlib import resources
-
 from pyarabic import araby
 
-from search.normalize import normalize
+from search.wordlists import read_word_list
 
 #: Lucene's prefixes, in its order; only the first that fits is removed.
 #: ال وال بال كال فال لل و
@@ -23,6 +21,8 @@ SUFFIXES: tuple[str, ...] = ("ها", "ان", "ات", "ون", "ين", "يه", "ي
 #: cutting it made it another (مكان met مكة at مك, امان and امين met ام "mother").
 LONG_SUFFIXES = frozenset({"ان", "ين", "ون"})
 MIN_LONG_SUFFIX_STEM = 3
+#: The prefix و + ال, which a root-و stem must not look like.
+WAW_ARTICLE = "وال"
 #: Attached pronouns Lucene leaves on (هما هم هن كما كم كن نا), tried before SUFFIXES, and only
 #: where at least MIN_PRONOUN_STEM letters remain: محادثاتهما -> محادثات -> محادث, but مهم, فهم stay.
 PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم", "كن", "نا")
@@ -55,11 +55,11 @@ def strip_prefix(word: str) -> str:
     return word
 
 
-def strip_suffixes(word: str, pronouns: bool = True) -> str:
-    """Remove attached pronouns, then each Lucene suffix in turn, keeping 2+ letters.
+def strip_suffixes(word: str, pronouns: bool = True, long_stem: int = MIN_LONG_SUFFIX_STEM) -> str:
+    """Remove attached pronouns, then each Lucene suffix in turn, keeping 2+ letters (``long_stem`` for ان ين ون).
 
-    >>> strip_suffixes("محادثاتهما")
-    'محادث'
+    >>> strip_suffixes("محادثاتهما"), strip_suffixes("مكان"), strip_suffixes("مكان", long_stem=2)
+    ('محادث', 'مكان', 'مك')
     """
     if pronouns:
         for suffix in PRONOUN_SUFFIXES:
@@ -70,35 +70,37 @@ def strip_suffixes(word: str, pronouns: bool = True) -> str:
             if len(word) >= len(PLURAL_PRONOUN) + 2 and word.endswith(PLURAL_PRONOUN):
                 word = word[:-1]
     for suffix in SUFFIXES:
-        least = MIN_LONG_SUFFIX_STEM if suffix in LONG_SUFFIXES else 2
+        least = long_stem if suffix in LONG_SUFFIXES else 2
         if len(word) >= len(suffix) + least and word.endswith(suffix):
             word = word[: -len(suffix)]
     return word
 
 
-def load_protected() -> frozenset[str]:
-    """Read data/protected_ar.txt: each name normalized and without its prefix, as stem() meets it."""
-    text = resources.files("search").joinpath("data/protected_ar.txt").read_text("utf-8")
-    words = (line.strip() for line in text.splitlines())
-    return frozenset(strip_prefix(normalize(w)) for w in words if w and not w.startswith("#"))
+def root_waw_stem(word: str) -> str | None:
+    """Return the stem of a word whose initial و is a root letter (WAW_WORDS), or None.
 
+    The word's suffixes go as usual, then an accusative ا (وفقا) or the ت of ة before a pronoun
+    (وزارته) if what is left is listed.
 
-def load_waw_words() -> frozenset[str]:
-    """Read data/waw_words_ar.txt: the stems (suffixes removed, the و kept) of words whose و is a root letter."""
-    text = resources.files("search").joinpath("data/waw_words_ar.txt").read_text("utf-8")
-    words = (line.strip() for line in text.splitlines())
-    return frozenset(strip_suffixes(normalize(w)) for w in words if w and not w.startswith("#"))
+    >>> root_waw_stem("وزارته"), root_waw_stem("وفقا"), root_waw_stem("وقال")
+    ('وزار', 'وفق', None)
+    """
+    kept = bare_final_hamza(strip_suffixes(word))
+    for form in (kept, kept[:-1] if kept.endswith((araby.ALEF, araby.TEH)) else kept):
+        if form in WAW_WORDS:
+            return form
+    return None
 
 
 def lucene_stem(word: str) -> str:
     """Stem exactly as Lucene's ArabicStemmer does (the conformance baseline).
 
-    >>> lucene_stem("وساهدون")
-    'ساهد'
+    >>> lucene_stem("وساهدون"), lucene_stem("مكان")
+    ('ساهد', 'مك')
     """
     if not _is_arabic_word(word):
         return word
-    return strip_suffixes(strip_prefix(word), pronouns=False)
+    return strip_suffixes(strip_prefix(word), pronouns=False, long_stem=2)
 
 
 def stem(word: str) -> str:
@@ -109,11 +111,13 @@ def stem(word: str) -> str:
     """
     if not _is_arabic_word(word):
         return word
-    if word.startswith(araby.WAW) and (kept := strip_suffixes(word)) in WAW_WORDS:
-        return bare_final_hamza(kept)  # the و is a root letter (وزارة), not "and"
+    if word.startswith(araby.WAW) and (kept := root_waw_stem(word)) is not None:
+        return kept  # the و is a root letter (وزارة), not "and"
     word = strip_prefix(word)
     if word in PROTECTED:
         return word
+    if word.startswith(araby.WAW) and (kept := root_waw_stem(word)) is not None:
+        return kept  # after the conjunction or the article (ووفقا, الوزارته)
     return bare_final_hamza(strip_suffixes(word))
 
 
@@ -128,7 +132,12 @@ def bare_final_hamza(stem: str) -> str:
     return stem
 
 
-#: Names whose ending only looks like a suffix (data/protected_ar.txt): left whole after the prefix.
-PROTECTED = load_protected()
-#: Stems of words whose initial و is a root letter (data/waw_words_ar.txt): the و is never stripped.
-WAW_WORDS = load_waw_words()
+#: Names whose ending only looks like a suffix (data/protected_ar.txt), as stem() meets them: the article
+#: (or another prefix) removed.
+PROTECTED = frozenset(strip_prefix(w) for w in read_word_list("protected_ar.txt"))
+#: Stems of words whose initial و is a root letter (data/waw_words_ar.txt): the و is never stripped. A stem
+#: that begins with the prefix وال or has fewer than three letters would take in other words: not kept.
+WAW_WORDS = frozenset(
+    s for w in read_word_list("waw_words_ar.txt")
+    if len(s := bare_final_hamza(strip_suffixes(w))) >= 3 and not s.startswith(WAW_ARTICLE)
+)

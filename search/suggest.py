@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pyarabic import araby
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -27,17 +28,18 @@ if TYPE_CHECKING:
 
 VOCABULARY_FILE = "vocabulary.tsv"
 MIN_DF = 2
-#: A word typed without the space before the next one (الاسكندرالاكبر, جينبينغ, ماذايحدث) is read as two
-#: when both halves stand in the index: a head of MIN_SPLIT_PART letters or more (or one of the particles
-#: typed glued to the next word, GLUE_PARTICLES), a tail of LONG_SPLIT_PART or more. Stopwords, the
-#: stemmer's prefixes and the article with one letter are no halves (انسحبت is not ان + سحبت, والعلاقة not
-#: وال + علاقة, المبلغ not الم + بلغ).
+#: A word typed without the space before the next one (الاسكندرالاكبر, جينبينغ, ماذايحدث, فيالرياض) is read
+#: as two when both halves stand in the index. The tail has LONG_SPLIT_PART letters or more, ARTICLE_TAIL when
+#: it starts with the article. The head is a question word (ماذايحدث), a preposition or particle before the
+#: article (فيالرياض, but فيتامين is not في + تامين, فيروسية not في + روسية), or a word of MIN_SPLIT_PART
+#: letters or more. Stopwords, the stemmer's prefixes and the article with one letter are no halves
+#: (انسحبت is not ان + سحبت, والعلاقة not وال + علاقة, المبلغ not الم + بلغ).
 MIN_SPLIT_PART = 3
 LONG_SPLIT_PART = 4
+ARTICLE_TAIL = 5
 MIN_SPLIT_WORD = 6
-GLUE_PARTICLES = frozenset(
-    normalize(w) for w in ("ما", "ماذا", "من", "في", "عن", "على", "إلى", "هل", "كيف", "متى", "أين", "لماذا", "كم", "أي")
-)
+QUESTION_HEADS = frozenset(normalize(w) for w in ("ماذا", "هل", "كيف", "متى", "أين", "لماذا"))
+PARTICLE_HEADS = frozenset(normalize(w) for w in ("ما", "من", "في", "عن", "على", "إلى", "كم", "أي"))
 ARTICLE = "ال"
 #: A glued form the index does hold (a slip repeated in a paragraph or two) splits only when each half is
 #: this many times as common as the form itself.
@@ -80,37 +82,55 @@ def nearest_words(generation: Generation, word: str, limit: int) -> list[str]:
 
 
 def split_glued(generation: Generation, word: str) -> tuple[str, str] | None:
-    """Return the two indexed words a normalized word is glued from, or None.
+    """Return the two indexed words a normalized word is glued from, or None (remembered per generation).
 
-    Only for a word in fewer than MIN_DF paragraphs (news text holds the same slip now and then:
-    وزيرالخارجية), and only where each half is SPLIT_RATIO times as common as the glued word; of several places
-    to split, the one whose rarer half is the most frequent wins (a real boundary beats a chance one).
-    Each candidate costs one look-up.
+    Only for an Arabic word in fewer than MIN_DF paragraphs (news text holds the same slip now and then:
+    وزيرالخارجية), and only where each half is SPLIT_RATIO times as common as the glued word; of several
+    places to split, the one whose rarer half is the most frequent wins (a real boundary beats a chance one).
 
     :param word: a normalized word (as :func:`search.analysis.analyze_word` returns it).
     """
-    if len(word) < MIN_SPLIT_WORD or (whole := doc_frequency(generation, "exact", word)) >= MIN_DF:
+    if len(word) < MIN_SPLIT_WORD or not araby.is_arabicrange(word[0]):
         return None
+    found = generation.terms.get_or_compute(("glued", word), lambda: _best_split(generation, word))
+    return found or None
+
+
+def _best_split(generation: Generation, word: str) -> tuple[str, ...]:
+    """Find the best split of a word (see :func:`split_glued`); () when there is none."""
+    if (whole := doc_frequency(generation, "exact", word)) >= MIN_DF:
+        return ()
     best: tuple[int, tuple[str, str]] | None = None
     for at in range(2, len(word) - 1):
-        halves = (word[:at], word[at:])
-        if not _may_split(*halves):
+        head, tail = word[:at], word[at:]
+        if not _may_split(head, tail) or (first := doc_frequency(generation, "exact", head)) <= whole * SPLIT_RATIO:
             continue
-        rarer = min(doc_frequency(generation, "exact", half) for half in halves)
+        rarer = min(first, doc_frequency(generation, "exact", tail))
         if rarer > whole * SPLIT_RATIO and (best is None or rarer > best[0]):
-            best = (rarer, halves)
-    return None if best is None else best[1]
+            best = (rarer, (head, tail))
+    return () if best is None else best[1]
 
 
 def _may_split(head: str, tail: str) -> bool:
     """True when a word could be ``head`` and ``tail`` glued together (before looking them up)."""
-    if tail in STOPWORDS or len(tail) < LONG_SPLIT_PART:
+    with_article = tail.startswith(ARTICLE)
+    if tail in STOPWORDS or len(tail) < (ARTICLE_TAIL if with_article else LONG_SPLIT_PART):
         return False
-    if head in GLUE_PARTICLES:
+    if head in QUESTION_HEADS:
         return True
+    if head in PARTICLE_HEADS:
+        return with_article
     if len(head) < MIN_SPLIT_PART or head in STOPWORDS or head in PREFIXES:
         return False
     return not (head.startswith(ARTICLE) and len(head) == MIN_SPLIT_PART)
+
+
+def _typed_halves(core: str, halves: tuple[str, str]) -> str:
+    """Return the typed word with a space between its halves, marks kept; the halves when no cut fits."""
+    for at in range(1, len(core)):
+        if normalize(core[:at]) == halves[0] and normalize(core[at:]) == halves[1]:
+            return f"{core[:at]} {core[at:]}"
+    return " ".join(halves)
 
 
 def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
@@ -128,9 +148,7 @@ def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
         if norm and norm in words and (df := doc_frequency(generation, "exact", norm)) < MIN_DF:
             better = next(iter(nearest_words(generation, norm, max_distance(norm))), None) if df == 0 else None
             if better is None and (halves := split_glued(generation, norm)):
-                # the space goes into the word as typed when normalizing changed no length (no marks)
-                at = len(halves[0])
-                better = f"{core[:at]} {core[at:]}" if len(core) == len(norm) else " ".join(halves)
+                better = _typed_halves(core, halves)
             if better and better != norm:
                 piece = piece.replace(core, better)
                 changed = True

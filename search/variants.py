@@ -38,6 +38,7 @@ LONG_VOWELS = (araby.YEH, araby.WAW)
 #: The seats a hamza inside a word is written on, by regional habit (Egyptian مسئول, شئون; Saudi and
 #: Levantine مسؤول, شؤون; تساءل, تسائل, تساؤل): normalization keeps them apart, as Lucene does.
 HAMZA_FORMS = (araby.WAW_HAMZA, araby.YEH_HAMZA, araby.HAMZA)
+NON_JOINING = frozenset((araby.ALEF, araby.DAL, araby.THAL, araby.REH, araby.ZAIN, araby.WAW))
 MIN_VARIANT_LETTERS = 4
 MAX_VARIANTS = 3
 #: Weights against the typed word's own term (1.0).
@@ -113,7 +114,9 @@ def spelling_variants(word: str) -> list[str]:
         if char in G_LETTERS:
             found.update(word[:i] + g + word[i + 1 :] for g in G_LETTERS if g != char)
         if char in HAMZA_FORMS and i > 0:
-            found.update(word[:i] + form + word[i + 1 :] for form in HAMZA_FORMS if form != char)
+            # a bare ء stands inside a word only after a letter that does not join the next (تساءل)
+            forms = HAMZA_FORMS if word[i - 1] in NON_JOINING else HAMZA_FORMS[:2]
+            found.update(word[:i] + form + word[i + 1 :] for form in forms if form != char)
         if char in LONG_VOWELS and 0 < i < len(word) - 1:
             found.add(word[:i] + word[i + 1 :])
     for i in range(1, len(word)):
@@ -319,9 +322,11 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
 
 
 def glued_halves(generation: Generation, normalized: str) -> list[str]:
-    """Return the stems of the two words a (nearly) unknown word was typed from without a space
-    (stopwords left out: ماذايحدث searches يحدث); both are then required, as if typed apart."""
-    if generation is None or not araby.is_arabicrange(normalized[0]):
+    """Return the stems of the two words a (nearly) unknown word was typed from without a space.
+
+    Stopwords are left out (ماذايحدث searches يحدث); both halves are then required, as if typed apart.
+    """
+    if generation is None or not normalized or not araby.is_arabicrange(normalized[0]):
         return []
     halves = split_glued(generation, normalized) or ()
     return [stem for half in halves if (stem := analyze_word(half)[1]) is not None]

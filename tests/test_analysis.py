@@ -64,11 +64,15 @@ def test_question_words_after_a_conjunction_are_stopped(word: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["ازاي تعمل", "ليه ارتفع", "كام سعر", "قديش سعر", "منو فاز", "شنو صار", "شلون صار", "ماالذي حدث"]
+    ("text", "left"),
+    [
+        ("ازاي تعمل", "تعمل"), ("ليه ارتفع", "ارتفع"), ("كام سعر", "سعر"), ("قديش سعر", "سعر"),
+        ("منو فاز", "فاز"), ("شنو صار", "صار"), ("شلون صار", "صار"), ("ماالذي حدث", "حدث"),
+    ],
 )
-def test_colloquial_question_words_are_stopped(text: str) -> None:
+def test_colloquial_question_words_are_stopped(text: str, left: str) -> None:
     """Egyptian, Levantine and Gulf question words carry no topic: only the content word is left."""
-    assert len(tokens(text)) == 1
+    assert tokens(text) == tokens(left) != []
 
 
 @pytest.mark.parametrize(("word", "stem"), [("كاميرا", "كاميرا"), ("منوعات", "منوع"), ("شلال", "شلال")])

@@ -25,7 +25,8 @@ from search.normalize import normalize
         ("مسؤول رئيس", "مسؤول رئيس"),  # hamza on waw and yeh kept
         ("الپاراسیتامول کتاب", "الباراسيتامول كتاب"),  # Persian-keyboard yeh and keheh, peh
         ("ڤيينا إنگلاند چين ژاك ڨالمة", "فيينا انجلاند جين زاك قالمه"),  # foreign-sound letters
-        ("زندگی خانہ ۃ ە ھ", "زندجي خانه ه ه ه"),  # Persian and Urdu forms of yeh and heh
+        ("زندگی خانہ ۃ ە ھ خانۀ", "زندجي خانه ه ه ه خانه"),  # Persian and Urdu forms of yeh and heh
+        ("ڭناوة", "جناوه"),  # Maghrebi g
     ],
 )
 def test_normalize(text: str, expected: str) -> None:

@@ -107,10 +107,27 @@ def test_protected_names_meet_their_adjectives(words: list[str], expected: str) 
     assert [expected] * len(words) == [stem(normalize(w)) for w in words]
 
 
-@pytest.mark.parametrize(("word", "expected"), [("البحر", "بحر"), ("السلم", "سلم"), ("لبن", "لبن"), ("جد", "جد")])
+@pytest.mark.parametrize(
+    ("word", "expected"), [("البحرية", "بحر"), ("السلمية", "سلم"), ("السلطة", "سلط")]
+)
 def test_words_the_names_were_cut_into_keep_their_stem(word: str, expected: str) -> None:
-    """The words the names used to be cut into are left as they were."""
+    """The words the names used to be cut into keep their own stem (the sea's adjective is not Bahrain's)."""
     assert expected == stem(normalize(word))
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["دبي", "ودبي"], "دبي"),  # not دب "bear"
+        (["أبها"], "ابها"),  # not اب "father"
+        (["الظهران"], "ظهران"),
+        (["سلطان", "السلطان"], "سلطان"),  # not سلط, the stem of السلطة
+        (["زهران", "الزهراني"], "زهران"),  # a family name meets its nisba
+    ],
+)
+def test_gulf_names_are_protected(words: list[str], expected: str) -> None:
+    """Gulf place and family names whose ending looks like a suffix stay whole."""
+    assert [expected] * len(words) == [stem(normalize(w)) for w in words]
 
 
 def test_protected_list_is_normalized_without_prefix() -> None:
@@ -130,6 +147,33 @@ def test_protected_list_is_normalized_without_prefix() -> None:
 def test_root_waw_is_kept(words: list[str], expected: str) -> None:
     """A word whose initial و is a root letter keeps it, with or without the article or a conjunction."""
     assert [expected] * len(words) == [stem(normalize(w)) for w in words]
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["وفقا", "وفقاً", "ووفقا", "وفق"], "وفق"),  # the accusative ا
+        (["وزارته", "وزارتها"], "وزار"),  # ة before a pronoun, not زارت "she visited"
+        (["وزرائها", "ووزرائها", "الوزراء"], "وزراء"),  # a final hamza on its seat
+        (["وافق", "ووافق"], "وافق"),  # not افق "horizon"
+        (["واشنطن", "وواشنطن"], "واشنطن"),
+    ],
+)
+def test_root_waw_is_kept_in_every_form(words: list[str], expected: str) -> None:
+    """The root و stays whatever ending or conjunction the word carries."""
+    assert [expected] * len(words) == [stem(normalize(w)) for w in words]
+
+
+@pytest.mark.parametrize(("word", "expected"), [("واليونان", "يونان"), ("والآن", "ان"), ("وإليه", "يه")])
+def test_root_waw_stems_never_look_like_the_prefix(word: str, expected: str) -> None:
+    """No listed stem starts like the prefix وال, so واليونان and والآن lose وال as before."""
+    assert expected == stem(normalize(word))
+
+
+@pytest.mark.parametrize(("word", "expected"), [("مكان", "مك"), ("بيان", "بي"), ("عيون", "عي"), ("حسين", "حس")])
+def test_lucene_stem_keeps_lucene_suffix_lengths(word: str, expected: str) -> None:
+    """The conformance baseline cuts ان ين ون down to two letters, as Lucene's ArabicStemmer does."""
+    assert expected == lucene_stem(word)
 
 
 @pytest.mark.parametrize(("word", "expected"), [("وقال", "قال"), ("وأكد", "اكد"), ("ومصر", "مصر"), ("زار", "زار")])
