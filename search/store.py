@@ -32,6 +32,8 @@ log = logging.getLogger("fahras")
 DEFAULT_CACHE_SIZE = 512
 #: Matching documents kept per generation, by term (int32 docnum arrays).
 TERM_CACHE_SIZE = 2048
+#: Query-word expansions kept per generation, by word (related stems, glued-word splits: short tuples).
+EXPANSION_CACHE_SIZE = 8192
 
 
 class LRUCache:
@@ -88,6 +90,8 @@ class Generation:
     results: LRUCache = field(default_factory=lambda: LRUCache(DEFAULT_CACHE_SIZE), repr=False)
     #: Matching docnums by (field, term), shared by every query of this generation.
     terms: LRUCache = field(default_factory=lambda: LRUCache(TERM_CACHE_SIZE), repr=False)
+    #: What a query word expands to in this generation's vocabulary (search.variants, search.suggest).
+    expansions: LRUCache = field(default_factory=lambda: LRUCache(EXPANSION_CACHE_SIZE), repr=False)
 
     #: Each segment's posting arrays by (segment id, field), mapped when first needed (None: read via Whoosh).
     _arrays: dict = field(default_factory=dict, repr=False)

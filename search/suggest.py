@@ -92,7 +92,7 @@ def split_glued(generation: Generation, word: str) -> tuple[str, str] | None:
     """
     if len(word) < MIN_SPLIT_WORD or not araby.is_arabicrange(word[0]):
         return None
-    found = generation.terms.get_or_compute(("glued", word), lambda: _best_split(generation, word))
+    found = generation.expansions.get_or_compute(("glued", word), lambda: _best_split(generation, word))
     return found or None
 
 

@@ -310,6 +310,11 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
     """
     if generation is None or not araby.is_arabicrange(stem[0]):
         return []
+    return list(generation.expansions.get_or_compute(("related", stem), lambda: _related_stems(generation, stem)))
+
+
+def _related_stems(generation: Generation, stem: str) -> tuple[str, ...]:
+    """Look up the related stems of :func:`related_stems` (a few dozen document-frequency look-ups)."""
     keys = root_keys(stem)
     candidates = {p + key + e for key in keys for p in ("", *VERB_PREFIXES) for e in ("", *RELATED_ENDINGS)}
     candidates.update(fuul_form(key) for key in keys if len(key) in (2, 3))
@@ -318,7 +323,7 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
     for word in candidates - {stem}:
         if root_keys(word) & keys and (df := _df(generation, word)):
             found.append((df, word))
-    return [w for _, w in sorted(found, reverse=True)[:MAX_RELATED]]
+    return tuple(w for _, w in sorted(found, reverse=True)[:MAX_RELATED])
 
 
 def glued_halves(generation: Generation, normalized: str) -> list[str]:
