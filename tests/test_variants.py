@@ -20,6 +20,7 @@ from search.variants import (
     VARIANT_WEIGHT,
     expand_variants,
     glued_forms,
+    related_stems,
     root_key,
     root_keys,
     spelling_variants,
@@ -367,3 +368,11 @@ def test_root_waw_has_no_other_reading() -> None:
     """وزارة and الوزارة search their one stem: not زار "visited", which the stripped و would give."""
     assert waw_forms("وزاره", "وزار") == waw_forms("الوزاره", "وزار") == []
     assert waw_forms("الولايه", "ولاي") == ["لاي"]  # a word not on the list keeps both readings
+
+
+def test_related_stems_are_looked_up_once_per_generation(generation) -> None:
+    """A word's related stems are kept by its generation: asked again, they come from the cache."""
+    first = related_stems(generation, "تقع")
+    kept = len(generation.expansions)
+    assert related_stems(generation, "تقع") == first == ["يقع"]
+    assert len(generation.expansions) == kept
