@@ -134,19 +134,21 @@ def _typed_halves(core: str, halves: tuple[str, str]) -> str:
 
 
 def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
-    """Return ``q`` with each unknown word replaced by its closest indexed word (a word in fewer than
-    MIN_DF paragraphs, by the two it was glued from), or None.
+    """Return ``q`` with each unknown word replaced by its closest indexed word, or None.
 
-    Cheap when every word is known (one document-frequency look-up each); the vocabulary is loaded
-    the first time a word is not.
+    A word the index holds in no form, nor by its stem, gets its nearest indexed word (بريكس, found
+    through البريكس, is no misspelling); a word in fewer than MIN_DF paragraphs, the two it was glued
+    from. Cheap when every word is known (a look-up or two each); the vocabulary is loaded the first
+    time a word is not.
     """
     changed = False
     pieces = []
     for piece in q.split():
         core = piece.strip('"-*')
-        norm, _ = analyze_word(core) if core else ("", None)
+        norm, stem = analyze_word(core) if core else ("", None)
         if norm and norm in words and (df := doc_frequency(generation, "exact", norm)) < MIN_DF:
-            better = next(iter(nearest_words(generation, norm, max_distance(norm))), None) if df == 0 else None
+            unknown = df == 0 and (stem is None or doc_frequency(generation, "text", stem) == 0)
+            better = next(iter(nearest_words(generation, norm, max_distance(norm))), None) if unknown else None
             if better is None and (halves := split_glued(generation, norm)):
                 better = _typed_halves(core, halves)
             if better and better != norm:

@@ -376,3 +376,9 @@ def test_related_stems_are_looked_up_once_per_generation(generation) -> None:
     kept = len(generation.expansions)
     assert related_stems(generation, "تقع") == first == ["يقع"]
     assert len(generation.expansions) == kept
+
+
+def test_a_word_known_by_its_stem_gets_no_suggestion(news) -> None:
+    """خارجية is found through الخارجية: it is no misspelling, so did-you-mean stays quiet."""
+    result = search(news, parse_request({"q": "خارجية"}))
+    assert result.hits and result.suggestion is None
