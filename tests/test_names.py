@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from search.engine import search
-from search.indexing import build_index
 from search.names import join_compound, split_compound
 from search.request import parse_request
-from search.store import IndexHolder
+from tests.helpers.corpus import opened_index
 
 
 @pytest.mark.parametrize(
@@ -55,14 +52,9 @@ ARTICLES = [
 @pytest.fixture(scope="module")
 def generation(tmp_path_factory: pytest.TempPathFactory):
     """A real index holding each name in both spellings."""
-    folder = tmp_path_factory.mktemp("names")
-    corpus = folder / "articles.jsonl"
-    lines = [json.dumps({"id": i, "title": "", "text": t}, ensure_ascii=False) for i, t in ARTICLES]
-    corpus.write_text("\n".join(lines) + "\n", "utf-8")
-    build_index([corpus], folder / "index", procs=1)
-    opened = IndexHolder(folder / "index").get()
-    yield opened
-    opened.close()
+    rows = [{"id": i, "title": "", "text": t} for i, t in ARTICLES]
+    with opened_index(tmp_path_factory.mktemp("names"), rows) as opened:
+        yield opened
 
 
 def found(generation, q: str) -> list[str]:

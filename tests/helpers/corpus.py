@@ -1,0 +1,24 @@
+"""Small real indexes for tests: rows written as a .jsonl corpus, built with build_index, opened."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from search.indexing import build_index
+from search.store import Generation, IndexHolder
+
+
+@contextmanager
+def opened_index(folder: Path, rows: list[dict]) -> Iterator[Generation]:
+    """Build an index of ``rows`` ({id, title, text}) in ``folder`` and yield its live generation."""
+    corpus = folder / "articles.jsonl"
+    corpus.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), "utf-8")
+    build_index([corpus], folder / "index", procs=1)
+    generation = IndexHolder(folder / "index").get()
+    try:
+        yield generation
+    finally:
+        generation.close()
