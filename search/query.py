@@ -143,14 +143,19 @@ def _evidence(forms: list[list[str]], title: bool) -> wq.Query | None:
     return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
+def _single_words(parsed: tuple[tuple[Clause, ...], ...]) -> list[tuple[str, ...]]:
+    """Return each group's normalized words when it is one plain word clause, () otherwise."""
+    return [
+        tuple(exact_tokens(g[0].text)) if len(g) == 1 and g[0].kind == "word" and not g[0].negated else ()
+        for g in parsed
+    ]
+
+
 def _add_phrase_synonyms(parsed: tuple[tuple[Clause, ...], ...], groups: list[list[wq.Query]], plan: QueryPlan) -> None:
     """Add the synonyms of two consecutive query words (تشرين الأول -> أكتوبر) to the first one's group."""
     if len(parsed) != len(groups):
         return  # a group vanished (stopwords only): positions no longer line up
-    words = [
-        tuple(exact_tokens(g[0].text)) if len(g) == 1 and g[0].kind == "word" and not g[0].negated else ()
-        for g in parsed
-    ]
+    words = _single_words(parsed)
     for i in range(len(words) - 1):
         if len(words[i]) == 1 and len(words[i + 1]) == 1:
             for equivalent in synonyms(words[i] + words[i + 1]):
@@ -171,10 +176,7 @@ def _join_compound_names(
     would leave bulk scoring for Whoosh's matchers, ten times slower on common names.)"""
     if len(parsed) != len(groups):
         return  # a group vanished (stopwords only): positions no longer line up
-    words = [
-        exact_tokens(g[0].text) if len(g) == 1 and g[0].kind == "word" and not g[0].negated else []
-        for g in parsed
-    ]
+    words = _single_words(parsed)
     for i in reversed(range(len(words) - 1)):
         if len(words[i]) != 1 or len(words[i + 1]) != 1:
             continue

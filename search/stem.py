@@ -113,12 +113,12 @@ def stem(word: str) -> str:
         return word
     if word.startswith(araby.WAW) and (kept := root_waw_stem(word)) is not None:
         return kept  # the و is a root letter (وزارة), not "and"
-    word = strip_prefix(word)
-    if word in PROTECTED:
-        return word
-    if word.startswith(araby.WAW) and (kept := root_waw_stem(word)) is not None:
+    stripped = strip_prefix(word)
+    if stripped in PROTECTED:
+        return stripped
+    if stripped != word and stripped.startswith(araby.WAW) and (kept := root_waw_stem(stripped)) is not None:
         return kept  # after the conjunction or the article (ووفقا, الوزارته)
-    return bare_final_hamza(strip_suffixes(word))
+    return bare_final_hamza(strip_suffixes(stripped))
 
 
 def bare_final_hamza(stem: str) -> str:

@@ -206,12 +206,9 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=RELATED_WEIGHT))
     if halves := glued_halves(generation, normalized):
-        plan.stems.update(halves)
-        both = [wq.Term("text", alt, boost=GLUED_WORDS_WEIGHT) for alt in halves]
-        extra.append(wq.And(both) if len(both) > 1 else both[0])
+        extra.append(_all_words(halves, plan))
     if len(name := compound_stems(normalized)) == 2:  # عبدالعزيز: also عبد العزيز
-        plan.stems.update(name)
-        extra.append(wq.And([wq.Term("text", alt, boost=GLUED_WORDS_WEIGHT) for alt in name]))
+        extra.append(_all_words(name, plan))
     if own == 0 and not extra:
         for alt in near_stems(generation, normalized):
             plan.stems.add(alt)
@@ -326,6 +323,18 @@ def _related_stems(generation: Generation, stem: str) -> tuple[str, ...]:
     return tuple(w for _, w in sorted(found, reverse=True)[:MAX_RELATED])
 
 
+def _all_words(stems: list[str], plan: QueryPlan) -> wq.Query:
+    """Return the query requiring every one of the stems, at full weight, and mark them."""
+    plan.stems.update(stems)
+    terms = [wq.Term("text", stem, boost=GLUED_WORDS_WEIGHT) for stem in stems]
+    return wq.And(terms) if len(terms) > 1 else terms[0]
+
+
+def _content_stems(words: tuple[str, ...]) -> list[str]:
+    """Return the stems of the words that are not stopwords."""
+    return [stem for word in words if (stem := analyze_word(word)[1]) is not None]
+
+
 def glued_halves(generation: Generation, normalized: str) -> list[str]:
     """Return the stems of the two words a (nearly) unknown word was typed from without a space.
 
@@ -333,14 +342,12 @@ def glued_halves(generation: Generation, normalized: str) -> list[str]:
     """
     if generation is None or not normalized or not araby.is_arabicrange(normalized[0]):
         return []
-    halves = split_glued(generation, normalized) or ()
-    return [stem for half in halves if (stem := analyze_word(half)[1]) is not None]
+    return _content_stems(split_glued(generation, normalized) or ())
 
 
 def compound_stems(normalized: str) -> list[str]:
     """Return the stems of the two words of a glued compound name (عبدالعزيز -> عبد, عزيز), or []."""
-    words = split_compound(normalized) or ()
-    return [stem for word in words if (stem := analyze_word(word)[1]) is not None]
+    return _content_stems(split_compound(normalized) or ())
 
 
 def near_stems(generation: Generation, normalized: str) -> list[str]:
