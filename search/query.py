@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from whoosh import matching
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
@@ -29,6 +30,32 @@ TITLE_WEIGHT = 2.0
 #: normalization (B) with a quickly saturating term frequency (K1) ranks the focused paragraph first.
 BM25_K1 = 0.8
 BM25_B = 0.9
+
+
+class _BestMatcher(matching.DisjunctionMaxMatcher):
+    """Whoosh's DisjunctionMaxMatcher, scoring only the sub-matchers that stand on the current document.
+
+    Whoosh's own takes the max of both sides wherever both are active, so a document holding only the
+    lighter alternative got the heavier one's score from another document.
+    """
+
+    def score(self) -> float:
+        """Return the best score among the sub-matchers on the current document."""
+        a, b = self.a, self.b
+        if not b.is_active() or (a.is_active() and a.id() < b.id()):
+            return a.score()
+        if not a.is_active() or b.id() < a.id():
+            return b.score()
+        return max(a.score(), b.score())
+
+
+class Alternatives(wq.DisjunctionMax):
+    """The alternatives of one query word (its stem, variants, synonyms): a paragraph scores by the best
+    one it holds, so holding a word and also one of its variants counts as holding the word once."""
+
+    def _matcher(self, subs, searcher, context):  # noqa: ANN001, ANN202 (Whoosh's signature)
+        reader = searcher.reader()
+        return self._tree_matcher(subs, _BestMatcher, searcher, context, lambda q: q.estimate_size(reader))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,7 +129,7 @@ def _clause_query(
     if expand:
         alternatives += expand(norm, stem, plan)
     plan.word_forms.append(list(dict.fromkeys(_same_word_stems(alternatives)))[:MAX_FORMS])
-    return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+    return alternatives[0] if len(alternatives) == 1 else Alternatives(alternatives)
 
 
 def _same_word_stems(parts: list[wq.Query]) -> list[str]:
@@ -112,7 +139,7 @@ def _same_word_stems(parts: list[wq.Query]) -> list[str]:
     """
     stems = []
     for part in parts:
-        for sub in part.subqueries if isinstance(part, wq.Or) else [part]:
+        for sub in part.subqueries if isinstance(part, (wq.Or, wq.DisjunctionMax)) else [part]:
             if isinstance(sub, wq.Term) and sub.fieldname == "text" and sub.boost >= 1.0:
                 stems.append(sub.text)
     return stems
@@ -159,7 +186,13 @@ def _add_phrase_synonyms(parsed: tuple[tuple[Clause, ...], ...], groups: list[li
     for i in range(len(words) - 1):
         if len(words[i]) == 1 and len(words[i + 1]) == 1:
             for equivalent in synonyms(words[i] + words[i + 1]):
-                groups[i].append(expression_query(equivalent, plan, SYNONYM_WEIGHT))
+                groups[i] = [_also(groups[i][0], expression_query(equivalent, plan, SYNONYM_WEIGHT))]
+
+
+def _also(word: wq.Query, alternative: wq.Query) -> Alternatives:
+    """Return a word's query with one more alternative of it."""
+    parts = list(word.subqueries) if isinstance(word, Alternatives) else [word]
+    return Alternatives([*parts, alternative])
 
 
 def _form_pairs(first: list[str], second: list[str]) -> set[tuple[str, str]]:
@@ -185,7 +218,7 @@ def _join_compound_names(
         if glued is None or (stem := analyze_word(glued)[1]) is None or None in spaced:
             continue
         plan.stems.add(stem)
-        groups[i : i + 2] = [[wq.And([wq.Term("text", w) for w in spaced]), wq.Term("text", stem)]]
+        groups[i : i + 2] = [[Alternatives([wq.And([wq.Term("text", w) for w in spaced]), wq.Term("text", stem)])]]
         stems[i : i + 2] = [stems[i] + stems[i + 1]]
 
 

@@ -2,7 +2,8 @@
 
 For a query made of terms under OR and AND (the words of a query and their variants, as
 :func:`search.query.build_query` makes them), Whoosh's score of a matching document is the sum, over the
-query's terms it holds, of ``boost x bm25(idf, weight, length, average length)``. The same sum is computed
+query's terms it holds, of ``boost x bm25(idf, weight, length, average length)``, where the alternatives
+of one word (:class:`search.query.Alternatives`) count only by the best of them. The same score is computed
 here from posting blocks decoded with numpy and the field lengths of the generation, for every document
 at once; the top candidates are then taken with ``argpartition``. Queries with phrases, prefixes or spans
 are left to Whoosh (``top_documents`` returns None).
@@ -36,7 +37,9 @@ def scored_terms(query: wq.Query, boost: float = 1.0) -> Iterator[tuple[str, str
         node, weight = stack.pop()
         if isinstance(node, wq.Term):
             terms.append((node.fieldname, node.text, weight * node.boost))
-        elif isinstance(node, (wq.Or, wq.And)) and not (getattr(node, "minmatch", 0) or getattr(node, "scale", None)):
+        elif isinstance(node, (wq.Or, wq.And, wq.DisjunctionMax)) and not (
+            getattr(node, "minmatch", 0) or getattr(node, "scale", None)
+        ):
             stack.extend((sub, weight * node.boost) for sub in node.subqueries)
         elif isinstance(node, wq.AndNot):
             stack.append((node.a, weight * node.boost))  # the excluded part never scores
@@ -199,21 +202,75 @@ def top_documents(
     generation, query: wq.Query, allowed: np.ndarray, count: int, k1: float, b: float
 ) -> list[tuple[int, float]] | None:
     """Return the ``count`` best (docnum, score) among ``allowed`` documents, or None for unsupported queries."""
-    terms = scored_terms(query)
-    if terms is None:
+    if scored_terms(query) is None:
         return None
-    searcher = generation.searcher()
     scores = np.zeros(len(allowed))
-    for fieldname, text, boost in terms:
-        docs, weights = term_postings(generation, fieldname, text)
-        if not len(docs):
-            continue
-        lengths = field_lengths(generation, fieldname)[docs]
-        average = searcher.avg_field_length(fieldname) or 1.0
-        idf = searcher.idf(fieldname, text)
-        scores[docs] += boost * idf * (weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / average))
+    _add_scores(generation, query, 1.0, scores, k1, b)
     candidates = np.flatnonzero(allowed)
     if len(candidates) > count:
         best = np.argpartition(-scores[candidates], count - 1)[:count]
         candidates = candidates[best]
     return [(int(doc), float(scores[doc])) for doc in candidates]
+
+
+def _add_scores(
+    generation: Generation, node: wq.Query, boost: float, scores: np.ndarray, k1: float, b: float, strict: bool = False
+) -> None:
+    """Add a supported query's BM25F score to every document's entry in ``scores`` (in place).
+
+    Terms under Or add up, and under And too; the alternatives of one word (a DisjunctionMax) count
+    once, by the best of them, so a paragraph holding a word and also one of its variants scores as the
+    word alone. An And among alternatives (a glued word's two halves) scores only where both match, as
+    Whoosh's intersection does; elsewhere the query's mask has already kept only the documents it matches.
+    """
+    boost *= node.boost
+    if isinstance(node, wq.Term):
+        docs, found = _term_bm25(generation, node, k1, b)
+        scores[docs] += boost * found
+    elif isinstance(node, wq.DisjunctionMax):
+        best = np.zeros(len(scores))
+        touched = []
+        for sub in node.subqueries:
+            if isinstance(sub, wq.Term):
+                docs, found = _term_bm25(generation, sub, k1, b)
+                found = found * sub.boost
+            else:
+                part = np.zeros(len(scores))
+                _add_scores(generation, sub, 1.0, part, k1, b, strict=True)
+                docs = np.flatnonzero(part)
+                found = part[docs]
+            best[docs] = np.maximum(best[docs], found)
+            touched.append(docs)
+        if touched:
+            at = np.concatenate(touched)  # repeated documents are added once: NumPy buffers fancy-index +=
+            scores[at] += boost * best[at]
+    elif isinstance(node, wq.AndNot):
+        _add_scores(generation, node.a, boost, scores, k1, b, strict)
+    elif isinstance(node, wq.And) and strict:
+        parts = []
+        for sub in node.subqueries:
+            parts.append(np.zeros(len(scores)))
+            _add_scores(generation, sub, boost, parts[-1], k1, b, strict)
+        every = np.logical_and.reduce([part > 0 for part in parts])
+        scores += np.where(every, np.sum(parts, axis=0), 0.0)
+    else:  # Or, And
+        for sub in node.subqueries:
+            _add_scores(generation, sub, boost, scores, k1, b, strict)
+
+
+def _term_bm25(generation: Generation, term: wq.Term, k1: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return a term's posting documents and its BM25F score in each (its boost not applied)."""
+    docs, weights = term_postings(generation, term.fieldname, term.text)
+    if not len(docs):
+        return docs, weights
+    return docs, _bm25(generation, term.fieldname, term.text, docs, weights, k1, b)
+
+
+def _bm25(
+    generation: Generation, fieldname: str, text: str, docs: np.ndarray, weights: np.ndarray, k1: float, b: float
+) -> np.ndarray:
+    """Return a term's BM25F score at its posting documents, from their weights and field lengths."""
+    searcher = generation.searcher()
+    lengths = field_lengths(generation, fieldname)[docs]
+    average = searcher.avg_field_length(fieldname) or 1.0
+    return searcher.idf(fieldname, text) * (weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / average))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 
 from search.engine import matched_mask
-from search.query import BM25_B, BM25_K1, build_query
+from search.query import BM25_B, BM25_K1, Alternatives, build_query
 from search.request import parse_request
 from search.scoring import scored_terms, top_documents
 from search.store import IndexHolder
@@ -31,6 +32,26 @@ def test_scores_equal_whoosh_for_every_match(generation, q: str, mode: str) -> N
     results = generation.searcher().search(plan.query, limit=None)
     theirs = {hit.docnum: hit.score for hit in results}
     assert sorted(theirs) == sorted(ours)
+    assert all(abs(ours[d] - theirs[d]) < 1e-9 for d in theirs)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        Alternatives([wq.Term("text", "صين"), wq.Term("text", "روس", boost=0.4)]),
+        wq.And([Alternatives([wq.Term("text", "صين"), wq.And([wq.Term("text", "روس"), wq.Term("text", "موسكو")])]),
+                wq.Term("text", "بكين")]),
+        wq.Or([Alternatives([wq.Term("text", "صين"), wq.Term("text", "بكين", boost=0.5)]), wq.Term("title", "صين")]),
+    ],
+)
+def test_word_alternatives_score_by_the_best_one_as_whoosh_does(generation, query: wq.Query) -> None:
+    """The alternatives of one word score by the best of them, in bulk as through Whoosh's matchers."""
+    searcher = generation.searcher()
+    theirs = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+    mask = np.zeros(searcher.doc_count_all(), dtype=bool)
+    mask[list(theirs)] = True
+    ours = dict(top_documents(generation, query, mask, 1000, BM25_K1, BM25_B))
+    assert theirs and sorted(theirs) == sorted(ours)
     assert all(abs(ours[d] - theirs[d]) < 1e-9 for d in theirs)
 
 

@@ -44,6 +44,9 @@ ARTICLES = [
     ("official", "قال مسؤول إن شؤون الموظفين تحسنت."),
     ("official_eg", "صرح مسئول آخر بأن الأمر انتهى."),
     ("persian_keyboard", "يعد الپاراسیتامول مسکنا للألم."),
+    ("kingdom", "استقبلت المملكة البعثة صباحا."),
+    ("kingdom_owned", "استقبلت المملكة الأراضي المملوكة."),
+    ("owned", "الأراضي المملوكة للدولة واسعة."),
 ]
 
 
@@ -185,6 +188,14 @@ def test_variant_never_outranks_exact(generation) -> None:
     """بوتن finds both spellings, its own exact spelling first; بوتين likewise."""
     assert found(generation, "بوتن")[:2] == ["putin2", "putin"]
     assert found(generation, "بوتين")[:2] == ["putin", "putin2"]
+
+
+def test_a_variant_adds_nothing_beside_the_word(generation) -> None:
+    """المملكة also finds المملوكة, lightly; a paragraph holding both words scores as the word alone,
+    so a paragraph is not lifted by holding an unrelated word that happens to be a variant."""
+    hits = search(generation, parse_request({"q": "المملكه", "mode": "any"})).hits
+    scores = {h["article_id"]: h["score"] for h in hits}
+    assert scores["kingdom"] == scores["kingdom_owned"] > scores["owned"] > 0
 
 
 def test_variants_are_marked(generation) -> None:
