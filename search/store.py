@@ -193,7 +193,8 @@ class IndexHolder:
             try:
                 opened = self._open(live[1] if live else None)
             except IndexUnavailable as exc:
-                log.error("index unavailable: %s; run `fahras reindex --index %s`", exc.message, self.index_dir)
+                hint = "" if "fahras reindex" in exc.message else f"; run `fahras reindex --index {self.index_dir}`"
+                log.error("index unavailable: %s%s", exc.message, hint)
                 self._failure = (stamp, exc)
                 raise
             self._failure = None

@@ -83,6 +83,13 @@ def test_search_without_an_index_says_what_to_run(tmp_path: Path) -> None:
     assert "run `fahras reindex" in result.output
 
 
+def test_missing_index_is_logged_with_one_hint(tmp_path: Path, caplog) -> None:
+    """The log line says what to run once, not the message's own hint and then the same again."""
+    CliRunner().invoke(main, ["search", "الصين", "--index", str(tmp_path / "none")])
+    logged = [r.getMessage() for r in caplog.records if "index unavailable" in r.getMessage()]
+    assert logged and all(line.count("fahras reindex") == 1 for line in logged)
+
+
 def test_analyze_prints_original_normalized_stem() -> None:
     result = CliRunner().invoke(main, ["analyze", "وَسَّعَتْ الصينيةُ من"])
     assert result.exit_code == 0
