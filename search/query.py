@@ -111,6 +111,8 @@ def _clause_query(
         plan.prefixes.add(words[-1])
         return wq.Prefix("exact", words[-1])
     forms = [analyze_word(w) for w in exact_tokens(clause.text)]
+    if len(forms) > 1 and len(content := [f for f in forms if f[1] is not None]) == 1:
+        forms = content  # a conjunction glued to a Latin word or a number (وGoogle, و2015): the word
     if not forms:
         return None
     if len(forms) > 1:  # a glued or hyphenated word (COVID-19): its pieces in order
@@ -178,48 +180,42 @@ def _single_words(parsed: tuple[tuple[Clause, ...], ...]) -> list[tuple[str, ...
     ]
 
 
-def _add_phrase_synonyms(parsed: tuple[tuple[Clause, ...], ...], groups: list[list[wq.Query]], plan: QueryPlan) -> None:
-    """Add the synonyms of two consecutive query words (تشرين الأول -> أكتوبر) to the first one's group."""
-    if len(parsed) != len(groups):
-        return  # a group vanished (stopwords only): positions no longer line up
-    words = _single_words(parsed)
-    for i in range(len(words) - 1):
-        if len(words[i]) == 1 and len(words[i + 1]) == 1:
-            for equivalent in synonyms(words[i] + words[i + 1]):
-                groups[i] = [_also(groups[i][0], expression_query(equivalent, plan, SYNONYM_WEIGHT))]
-
-
-def _also(word: wq.Query, alternative: wq.Query) -> Alternatives:
-    """Return a word's query with one more alternative of it."""
-    parts = list(word.subqueries) if isinstance(word, Alternatives) else [word]
-    return Alternatives([*parts, alternative])
-
-
 def _form_pairs(first: list[str], second: list[str]) -> set[tuple[str, str]]:
     """Return the form pairs of two neighbouring words that proximity rewards: each word's stem with
     every form of the other (at most 2 x MAX_FORMS - 1 pairs, not every combination)."""
     return {(a, b) for a in first for b in second if a != b and (a == first[0] or b == second[0])}
 
 
-def _join_compound_names(
+def _join_word_pairs(
     parsed: tuple[tuple[Clause, ...], ...], groups: list[list[wq.Query]], stems: list[list[str]], plan: QueryPlan
 ) -> None:
-    """Read two consecutive words that form a compound name (عبد العزيز) as one word group: the two
-    words, or the name written glued (عبدالعزيز), at full weight. (Both words, not a phrase: a phrase
-    would leave bulk scoring for Whoosh's matchers, ten times slower on common names.)"""
+    """Read two consecutive words as one word group when they are one expression in other spellings.
+
+    A compound name (عبد العزيز) is also found written glued (عبدالعزيز), at full weight; two words with
+    a synonym (تشرين الأول -> أكتوبر, فيس بوك -> فيسبوك) also find the synonym alone, at SYNONYM_WEIGHT.
+    Either way a paragraph needs the two words or an equivalent, in all-word mode too. (The two words,
+    not a phrase: a phrase would leave bulk scoring for Whoosh's matchers, ten times slower on common names.)
+    """
     if len(parsed) != len(groups):
         return  # a group vanished (stopwords only): positions no longer line up
     words = _single_words(parsed)
+    joined = len(words)
     for i in reversed(range(len(words) - 1)):
-        if len(words[i]) != 1 or len(words[i + 1]) != 1:
+        if len(words[i]) != 1 or len(words[i + 1]) != 1 or i + 1 == joined:
             continue
         glued = join_compound(words[i][0], words[i + 1][0])
         spaced = [analyze_word(w[0])[1] for w in words[i : i + 2]]
-        if glued is None or (stem := analyze_word(glued)[1]) is None or None in spaced:
+        if glued is not None and (stem := analyze_word(glued)[1]) is not None and None not in spaced:
+            plan.stems.add(stem)
+            alternatives = [wq.And([wq.Term("text", w) for w in spaced]), wq.Term("text", stem)]
+        elif equivalents := synonyms(words[i] + words[i + 1]):
+            both = wq.And([groups[i][0], groups[i + 1][0]])
+            alternatives = [both, *(expression_query(e, plan, SYNONYM_WEIGHT) for e in equivalents)]
+        else:
             continue
-        plan.stems.add(stem)
-        groups[i : i + 2] = [[Alternatives([wq.And([wq.Term("text", w) for w in spaced]), wq.Term("text", stem)])]]
+        groups[i : i + 2] = [[Alternatives(alternatives)]]
         stems[i : i + 2] = [stems[i] + stems[i + 1]]
+        joined = i
 
 
 def _one(parts: list[wq.Query]) -> wq.Query:
@@ -249,8 +245,7 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
         if parts:
             groups.append(parts)
             group_stems.append(plan.ordered_stems[before:])
-    _add_phrase_synonyms(parsed.groups, groups, plan)
-    _join_compound_names(parsed.groups, groups, group_stems, plan)
+    _join_word_pairs(parsed.groups, groups, group_stems, plan)
     any_word = request.mode == "any"
     if any_word:  # in any-word mode a word may match the article title instead of the paragraph
         for parts, stems in zip(groups, group_stems, strict=True):

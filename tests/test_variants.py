@@ -47,6 +47,8 @@ ARTICLES = [
     ("kingdom", "استقبلت المملكة البعثة صباحا."),
     ("kingdom_owned", "استقبلت المملكة الأراضي المملوكة."),
     ("owned", "الأراضي المملوكة للدولة واسعة."),
+    ("facebook", "نشر الحساب صورة على فيسبوك أمس."),
+    ("google", "أعلنت جوجل عن هاتف جديد."),
 ]
 
 
@@ -177,6 +179,22 @@ def test_root_key_leaves_other_stems(stem: str, key: str) -> None:
 def test_expansion_finds(generation, q: str, first: str) -> None:
     """Each expansion finds its paragraph first."""
     assert found(generation, q)[:1] == [first]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("تشرين الأول", ["oct"]),  # two words, their synonym alone: الأول is not required beside أكتوبر
+        ("فيس بوك", ["facebook"]),  # the name written with a space finds it written without
+        ("Google", ["google"]),  # a Latin name finds the Arabic spelling
+        ("وGoogle", ["google"]),  # and so does the Latin name with و glued on
+    ],
+)
+def test_synonyms_in_all_word_mode(generation, q: str, expected: list[str]) -> None:
+    """Every word required: a word pair with a synonym is satisfied by the synonym alone."""
+    result = search(generation, parse_request({"q": q, "mode": "all"}))
+    assert [h["article_id"] for h in result.hits] == expected
+    assert not result.relaxed  # found as asked, not by falling back to any word
 
 
 def test_root_letters_survive(generation) -> None:
