@@ -118,7 +118,10 @@ def stem(word: str) -> str:
         return stripped
     if stripped != word and stripped.startswith(araby.WAW) and (kept := root_waw_stem(stripped)) is not None:
         return kept  # after the conjunction or the article (ووفقا, الوزارته)
-    return bare_final_hamza(strip_suffixes(stripped))
+    stem_ = bare_final_hamza(strip_suffixes(stripped))
+    if (adjective := stem_ + araby.YEH) in NISBA_KEPT and stripped.startswith(adjective):
+        return adjective  # السعودية -> سعودي, not the name سعود
+    return stem_
 
 
 def bare_final_hamza(stem: str) -> str:
@@ -135,6 +138,8 @@ def bare_final_hamza(stem: str) -> str:
 #: Names whose ending only looks like a suffix (data/protected_ar.txt), as stem() meets them: the article
 #: (or another prefix) removed.
 PROTECTED = frozenset(strip_prefix(w) for w in read_word_list("protected_ar.txt"))
+#: Adjectives of relation whose ي the stemmer keeps (data/nisba_ar.txt): سعودي is not سعود.
+NISBA_KEPT = frozenset(read_word_list("nisba_ar.txt"))
 #: Stems of words whose initial و is a root letter (data/waw_words_ar.txt): the و is never stripped. A stem
 #: that begins with the prefix وال or has fewer than three letters would take in other words: not kept.
 WAW_WORDS = frozenset(

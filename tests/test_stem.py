@@ -118,6 +118,20 @@ def test_words_the_names_were_cut_into_keep_their_stem(word: str, expected: str)
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
+        (["السعودية", "سعودي", "السعوديين", "السعوديون", "سعوديات", "بالسعودية", "للسعودية"], "سعودي"),
+        (["سعود", "وسعود", "بن سعود"], "سعود"),  # the name keeps its own stem
+        (["مصري", "المصرية", "مصر"], "مصر"),  # counter-example: other adjectives still meet their noun
+        (["العربية", "عربي", "العرب"], "عرب"),
+    ],
+)
+def test_listed_adjectives_keep_their_yeh(words: list[str], expected: str) -> None:
+    """سعودي keeps its ي (data/nisba_ar.txt), so السعودية no longer meets the name سعود."""
+    assert [expected] * len(words) == [stem(normalize(w.split()[-1])) for w in words]
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
         (["دبي", "ودبي"], "دبي"),  # not دب "bear"
         (["أبها"], "ابها"),  # not اب "father"
         (["الظهران"], "ظهران"),
