@@ -19,7 +19,7 @@ from search.analysis import STOPWORDS, analyze_word, exact_tokens
 from search.names import split_compound
 from search.normalize import normalize
 from search.scoring import doc_frequency
-from search.stem import WAW_WORDS, strip_suffixes
+from search.stem import WAW_WORDS, strip_prefix, strip_suffixes
 from search.stem import stem as light_stem
 from search.suggest import nearest_words, split_glued
 
@@ -126,6 +126,31 @@ def spelling_variants(word: str) -> list[str]:
     return sorted(found)
 
 
+def k_variants(word: str) -> list[str]:
+    """Return the word with one ك written ق or one ق written ك, as a foreign "k" is (كازان / قازان).
+
+    Only for a word the index does not know: between known words the swap joins other words (قلب, كلب).
+
+    >>> k_variants("قازان")
+    ['كازان']
+    """
+    if len(word) < MIN_VARIANT_LETTERS or not araby.is_arabicrange(word[0]):
+        return []
+    swap = {araby.KAF: araby.QAF, araby.QAF: araby.KAF}
+    return sorted({word[:i] + swap[c] + word[i + 1 :] for i, c in enumerate(word) if c in swap})
+
+
+def _is_word(generation: Generation, form: str) -> bool:
+    """Return True when a spelling variant is itself a word of the index, as spelled (its prefix aside).
+
+    Its stem alone is not enough: غازان (for قازان) stems to غاز "gas", a word of its own.
+    """
+    if generation is None:
+        return False
+    bare = strip_prefix(form)
+    return any(doc_frequency(generation, "exact", w) for w in dict.fromkeys((form, bare)))
+
+
 @lru_cache(maxsize=1)
 def load_synonyms() -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     """Read data/synonyms.txt into a map from each normalized expression to its equivalents."""
@@ -191,9 +216,12 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
                 plan.stems.add(alt)
                 extra.append(wq.Term("text", alt, boost=GLUED_WEIGHT))
     variants = []
-    for form in spelling_variants(normalized):
+    # A word the index does not know also tries ك/ق, and its variant (which then weighs as the word) must
+    # be a word of the index as spelled, not only share a stem with one.
+    forms = spelling_variants(normalized) + ([] if own else k_variants(normalized))
+    for form in forms:
         alt = light_stem(form)
-        if alt not in seen and (df := _df(generation, alt)):
+        if alt not in seen and (df := _df(generation, alt)) and (own or _is_word(generation, form)):
             seen.add(alt)
             variants.append((df, alt))
     weight = VARIANT_WEIGHT if own else UNKNOWN_WORD_VARIANT_WEIGHT

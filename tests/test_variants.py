@@ -17,6 +17,7 @@ from search.variants import (
     VARIANT_WEIGHT,
     expand_variants,
     glued_forms,
+    k_variants,
     related_stems,
     root_key,
     root_keys,
@@ -49,6 +50,8 @@ ARTICLES = [
     ("owned", "الأراضي المملوكة للدولة واسعة."),
     ("facebook", "نشر الحساب صورة على فيسبوك أمس."),
     ("google", "أعلنت جوجل عن هاتف جديد."),
+    ("kazan", "عقدت القمة في كازان الروسية."),
+    ("gas", "ارتفعت أسعار الغاز هذا الشهر."),
 ]
 
 
@@ -195,6 +198,14 @@ def test_synonyms_in_all_word_mode(generation, q: str, expected: list[str]) -> N
     result = search(generation, parse_request({"q": q, "mode": "all"}))
     assert [h["article_id"] for h in result.hits] == expected
     assert not result.relaxed  # found as asked, not by falling back to any word
+
+
+def test_unknown_word_finds_its_k_spelling_not_a_stem_lookalike(generation) -> None:
+    """قازان is not indexed: it finds كازان (a foreign k written ق), not الغاز "gas", which غازان (its g
+    spelling, not a word of the index) only shares a stem with."""
+    assert found(generation, "قازان") == ["kazan"]
+    assert k_variants("قازان") == ["كازان"]
+    assert k_variants("قلب") == []  # too short: between known words the swap is never tried anyway
 
 
 def test_root_letters_survive(generation) -> None:
