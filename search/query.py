@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pyarabic import araby
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.scoring import BM25F
@@ -19,6 +20,9 @@ from search.names import join_compound
 from search.request import MIN_PREFIX, Clause, SearchRequest
 from search.variants import SYNONYM_WEIGHT, expression_query, synonyms
 
+#: The letters that, glued to a Latin word or a number, the tokenizer splits off (وGoogle, بـ2015): not
+#: part of the word. Any other mixed word (ج2, غير-حكومية) stays a phrase of its pieces.
+GLUED_TO_LATIN = frozenset({"و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك"})
 PROXIMITY_SLOP = 10
 #: Forms of one query word (its stem and full-weight alternatives) that proximity and title evidence use.
 MAX_FORMS = 3
@@ -111,8 +115,8 @@ def _clause_query(
         plan.prefixes.add(words[-1])
         return wq.Prefix("exact", words[-1])
     forms = [analyze_word(w) for w in exact_tokens(clause.text)]
-    if len(forms) > 1 and len(content := [f for f in forms if f[1] is not None]) == 1:
-        forms = content  # a conjunction glued to a Latin word or a number (وGoogle, و2015): the word
+    if len(forms) == 2 and forms[0][0] in GLUED_TO_LATIN and not araby.is_arabicrange(forms[1][0][0]):
+        forms = forms[1:]  # a conjunction or preposition glued to a Latin word or a number (وGoogle, و2015)
     if not forms:
         return None
     if len(forms) > 1:  # a glued or hyphenated word (COVID-19): its pieces in order
@@ -187,7 +191,7 @@ def _form_pairs(first: list[str], second: list[str]) -> set[tuple[str, str]]:
 
 
 def _join_word_pairs(
-    parsed: tuple[tuple[Clause, ...], ...], groups: list[list[wq.Query]], stems: list[list[str]], plan: QueryPlan
+    words: list[tuple[str, ...]], at: list[int], groups: list[list[wq.Query]], stems: list[list[str]], plan: QueryPlan
 ) -> None:
     """Read two consecutive words as one word group when they are one expression in other spellings.
 
@@ -195,27 +199,30 @@ def _join_word_pairs(
     a synonym (تشرين الأول -> أكتوبر, فيس بوك -> فيسبوك) also find the synonym alone, at SYNONYM_WEIGHT.
     Either way a paragraph needs the two words or an equivalent, in all-word mode too. (The two words,
     not a phrase: a phrase would leave bulk scoring for Whoosh's matchers, ten times slower on common names.)
+
+    :param words: each parsed group's words when it is one plain word (``_single_words``).
+    :param at: for each kept group, the parsed group it came from (stopword groups are dropped, so a pair
+        is two kept groups from neighbouring parsed groups: في between them keeps them apart).
     """
-    if len(parsed) != len(groups):
-        return  # a group vanished (stopwords only): positions no longer line up
-    words = _single_words(parsed)
-    joined = len(words)
-    for i in reversed(range(len(words) - 1)):
-        if len(words[i]) != 1 or len(words[i + 1]) != 1 or i + 1 == joined:
+    joined = len(groups)
+    for k in reversed(range(len(groups) - 1)):
+        i, j = at[k], at[k + 1]
+        if j != i + 1 or len(words[i]) != 1 or len(words[j]) != 1 or k + 1 == joined:
             continue
-        glued = join_compound(words[i][0], words[i + 1][0])
-        spaced = [analyze_word(w[0])[1] for w in words[i : i + 2]]
+        glued = join_compound(words[i][0], words[j][0])
+        spaced = [analyze_word(w[0])[1] for w in (words[i], words[j])]
         if glued is not None and (stem := analyze_word(glued)[1]) is not None and None not in spaced:
             plan.stems.add(stem)
             alternatives = [wq.And([wq.Term("text", w) for w in spaced]), wq.Term("text", stem)]
-        elif equivalents := synonyms(words[i] + words[i + 1]):
-            both = wq.And([groups[i][0], groups[i + 1][0]])
+        elif equivalents := synonyms(words[i] + words[j]):
+            both = wq.And([groups[k][0], groups[k + 1][0]])
             alternatives = [both, *(expression_query(e, plan, SYNONYM_WEIGHT) for e in equivalents)]
         else:
             continue
-        groups[i : i + 2] = [[Alternatives(alternatives)]]
-        stems[i : i + 2] = [stems[i] + stems[i + 1]]
-        joined = i
+        groups[k : k + 2] = [[Alternatives(alternatives)]]
+        stems[k : k + 2] = [stems[k] + stems[k + 1]]
+        at[k : k + 2] = [i]
+        joined = k
 
 
 def _one(parts: list[wq.Query]) -> wq.Query:
@@ -239,13 +246,16 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
     exact = request.exact or all_stop
     groups: list[list[wq.Query]] = []
     group_stems: list[list[str]] = []
-    for group in parsed.groups:
+    at: list[int] = []  # the parsed group each kept group came from
+    for i, group in enumerate(parsed.groups):
         before = len(plan.ordered_stems)
         parts = [q for c in group if (q := _clause_query(c, exact, plan, expand, all_stop)) is not None]
         if parts:
             groups.append(parts)
             group_stems.append(plan.ordered_stems[before:])
-    _join_word_pairs(parsed.groups, groups, group_stems, plan)
+            at.append(i)
+    if not exact:  # exact words only: no other spelling of a pair either
+        _join_word_pairs(_single_words(parsed.groups), at, groups, group_stems, plan)
     any_word = request.mode == "any"
     if any_word:  # in any-word mode a word may match the article title instead of the paragraph
         for parts, stems in zip(groups, group_stems, strict=True):

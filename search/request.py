@@ -25,6 +25,10 @@ _ASCII_INTEGER = re.compile(r"[0-9]{1,9}")
 _ASCII_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CLAUSE = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _STRAY = re.compile(r"[()\[\]{}~^:+!\\&|]")
+#: Sentence punctuation typed without a space (عربي؟ما, الرياض،جدة) separates words, like a space: a
+#: question mark, an Arabic comma or semicolon anywhere, a full stop or comma touching an Arabic letter
+#: (not inside a number: 543.7, 1,000).
+_SEPARATORS = re.compile(r"[?؟،؛;]|(?<=[\u0621-\u064a])[.,]|[.,](?=[\u0621-\u064a])")
 _OPERATOR_WORDS = frozenset({"AND", "NOT", "&&", "||"})
 #: A hyphen, dash or slash between two digits: a range or a date (1922-1991, 2018/2019), whose numbers
 #: are searched as words of their own rather than as one glued word (a phrase, as COVID-19 is).
@@ -209,7 +213,7 @@ def parse_query(text: str) -> ParsedQuery:
             continue
         neg = token.startswith("-") and len(token) > 1
         token = token.lstrip("-")
-        token = _STRAY.sub(" ", token)
+        token = _SEPARATORS.sub(" ", _STRAY.sub(" ", token))
         if not neg:  # an excluded range stays one glued word: only that range is excluded
             token = _NUMBER_JOINT.sub(" ", token)
         for piece in token.split():

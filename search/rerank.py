@@ -20,7 +20,7 @@ from whoosh import query as wq
 
 from search.query import BM25_B, BM25_K1
 from search.schema import term_positions
-from search.scoring import holding, positions_at, scored_terms, term_scores
+from search.scoring import holding, matching_docs, positions_at, scored_terms, term_scores
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -127,13 +127,16 @@ def group_weights(searcher: Searcher, groups: list) -> list[float]:
 
 def covered(generation: Generation, group: wq.Query, docs: list[int]) -> set[int]:
     """Return which of the (sorted) documents the group's query matches."""
-    terms = scored_terms(group)
+    at = np.array(docs, dtype=np.int64)
+    terms = None if _requires_all(group) else scored_terms(group)
     if terms is not None:  # words and variants: look the documents up in their postings
-        at = np.array(docs, dtype=np.int64)
         mask = np.zeros(len(docs), dtype=bool)
         for fieldname, text, _ in terms:
             mask |= holding(generation, fieldname, text, at)[0]
         return {doc for doc, hit in zip(docs, mask, strict=True) if hit}
+    matched = matching_docs(generation, group)  # a pair read as one, a phrase: matched in bulk
+    if matched is not None:
+        return {doc for doc, hit in zip(docs, np.isin(at, matched), strict=True) if hit}
     found: set[int] = set()
     matcher = group.matcher(generation.searcher())
     for doc in docs:
@@ -144,6 +147,14 @@ def covered(generation: Generation, group: wq.Query, docs: list[int]) -> set[int
         if matcher.is_active() and matcher.id() == doc:
             found.add(doc)
     return found
+
+
+def _requires_all(query: wq.Query) -> bool:
+    """Return True when a query holds an And (a pair of words read as one, a glued word's halves): one
+    of its terms alone does not match it, so its postings cannot simply be ORed."""
+    if isinstance(query, wq.And):
+        return True
+    return any(_requires_all(sub) for sub in getattr(query, "subqueries", ()))
 
 
 def rerank(generation: Generation, groups: list, rows: list[tuple[int, float]]) -> list[tuple[int, float]]:

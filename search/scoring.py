@@ -5,8 +5,9 @@ For a query made of terms under OR and AND (the words of a query and their varia
 query's terms it holds, of ``boost x bm25(idf, weight, length, average length)``, where the alternatives
 of one word (:class:`search.query.Alternatives`) count only by the best of them. The same score is computed
 here from posting blocks decoded with numpy and the field lengths of the generation, for every document
-at once; the top candidates are then taken with ``argpartition``. Queries with phrases, prefixes or spans
-are left to Whoosh (``top_documents`` returns None).
+at once; the top candidates are then taken with ``argpartition``. A phrase of adjacent words scores, as
+in Whoosh, as the sum of its words' scores in the paragraphs where they stand in order (found with
+:func:`phrase_docs`). Queries with prefixes or spans are left to Whoosh (``top_documents`` returns None).
 """
 
 from __future__ import annotations
@@ -202,10 +203,13 @@ def top_documents(
     generation, query: wq.Query, allowed: np.ndarray, count: int, k1: float, b: float
 ) -> list[tuple[int, float]] | None:
     """Return the ``count`` best (docnum, score) among ``allowed`` documents, or None for unsupported queries."""
-    if scored_terms(query) is None:
+    if not _in_bulk(query):
         return None
     scores = np.zeros(len(allowed))
-    _add_scores(generation, query, 1.0, scores, k1, b)
+    try:
+        _Scorer(generation, k1, b, len(allowed)).add(query, 1.0, scores)
+    except _NoPositions:
+        return None
     candidates = np.flatnonzero(allowed)
     if len(candidates) > count:
         best = np.argpartition(-scores[candidates], count - 1)[:count]
@@ -213,57 +217,103 @@ def top_documents(
     return [(int(doc), float(scores[doc])) for doc in candidates]
 
 
-def _add_scores(
-    generation: Generation, node: wq.Query, boost: float, scores: np.ndarray, k1: float, b: float, strict: bool = False
-) -> None:
-    """Add a supported query's BM25F score to every document's entry in ``scores`` (in place).
+def matching_docs(generation: Generation, query: wq.Query) -> np.ndarray | None:
+    """Return the sorted documents a supported query matches (None: it is left to Whoosh's matchers)."""
+    if not _in_bulk(query):
+        return None
+    try:
+        return _Scorer(generation, 1.2, 0.75, 0).sparse(query, 1.0)[0]
+    except _NoPositions:
+        return None
 
-    Terms under Or add up, and under And too; the alternatives of one word (a DisjunctionMax) count
-    once, by the best of them, so a paragraph holding a word and also one of its variants scores as the
-    word alone. An And among alternatives (a glued word's two halves) scores only where both match, as
-    Whoosh's intersection does; elsewhere the query's mask has already kept only the documents it matches.
+
+class _NoPositions(Exception):
+    """A segment has no position arrays: its phrases are left to Whoosh."""
+
+
+def _in_bulk(query: wq.Query) -> bool:
+    """Return True when a query is made of what bulk scoring handles: terms, phrases of adjacent words,
+    under Or, And, AndNot and DisjunctionMax."""
+    if isinstance(query, wq.Term):
+        return True
+    if isinstance(query, wq.Phrase):
+        return query.slop == 1 and len(query.words) > 1
+    if isinstance(query, wq.AndNot):
+        return _in_bulk(query.a)
+    if isinstance(query, (wq.Or, wq.And, wq.DisjunctionMax)):
+        if getattr(query, "minmatch", 0) or getattr(query, "scale", None):
+            return False
+        return all(_in_bulk(sub) for sub in query.subqueries)
+    return False
+
+
+class _Scorer:
+    """BM25F of a supported query at every document, following the query tree.
+
+    Terms and phrases under Or add up, and under And too (the query's mask has already kept only the
+    documents an And matches). The alternatives of one word (a DisjunctionMax) count once, by the best
+    of them, so a paragraph holding a word and also one of its variants scores as the word alone; an And
+    among alternatives (a pair of words read as one, a glued word's halves) scores only where every part
+    matches, as Whoosh's intersection does. Alternatives are combined sparsely, in one scratch array
+    whose touched entries are cleared after each word.
     """
-    boost *= node.boost
-    if isinstance(node, wq.Term):
-        docs, found = _term_bm25(generation, node, k1, b)
-        scores[docs] += boost * found
-    elif isinstance(node, wq.DisjunctionMax):
-        best = np.zeros(len(scores))
-        touched = []
-        for sub in node.subqueries:
-            if isinstance(sub, wq.Term):
-                docs, found = _term_bm25(generation, sub, k1, b)
-                found = found * sub.boost
-            else:
-                part = np.zeros(len(scores))
-                _add_scores(generation, sub, 1.0, part, k1, b, strict=True)
-                docs = np.flatnonzero(part)
-                found = part[docs]
-            best[docs] = np.maximum(best[docs], found)
-            touched.append(docs)
-        if touched:
-            at = np.concatenate(touched)  # repeated documents are added once: NumPy buffers fancy-index +=
-            scores[at] += boost * best[at]
-    elif isinstance(node, wq.AndNot):
-        _add_scores(generation, node.a, boost, scores, k1, b, strict)
-    elif isinstance(node, wq.And) and strict:
-        parts = []
-        for sub in node.subqueries:
-            parts.append(np.zeros(len(scores)))
-            _add_scores(generation, sub, boost, parts[-1], k1, b, strict)
-        every = np.logical_and.reduce([part > 0 for part in parts])
-        scores += np.where(every, np.sum(parts, axis=0), 0.0)
-    else:  # Or, And
-        for sub in node.subqueries:
-            _add_scores(generation, sub, boost, scores, k1, b, strict)
 
+    def __init__(self, generation: Generation, k1: float, b: float, size: int) -> None:
+        self.generation, self.k1, self.b = generation, k1, b
+        self.scratch = np.zeros(size)
 
-def _term_bm25(generation: Generation, term: wq.Term, k1: float, b: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return a term's posting documents and its BM25F score in each (its boost not applied)."""
-    docs, weights = term_postings(generation, term.fieldname, term.text)
-    if not len(docs):
-        return docs, weights
-    return docs, _bm25(generation, term.fieldname, term.text, docs, weights, k1, b)
+    def add(self, node: wq.Query, boost: float, scores: np.ndarray) -> None:
+        """Add the node's score, times ``boost``, to every document's entry in ``scores``."""
+        if isinstance(node, (wq.Term, wq.Phrase)):
+            docs, found = self.sparse(node, boost)
+            scores[docs] += found
+            return
+        boost *= node.boost
+        if isinstance(node, wq.DisjunctionMax):
+            best, touched = self.scratch, []
+            for sub in node.subqueries:
+                docs, found = self.sparse(sub, 1.0)
+                best[docs] = np.maximum(best[docs], found)
+                touched.append(docs)
+            if touched:
+                at = np.concatenate(touched)  # repeated documents are added once: NumPy buffers fancy-index +=
+                scores[at] += boost * best[at]
+                best[at] = 0.0
+        elif isinstance(node, wq.AndNot):
+            self.add(node.a, boost, scores)
+        else:  # Or, And
+            for sub in node.subqueries:
+                self.add(sub, boost, scores)
+
+    def sparse(self, node: wq.Query, boost: float) -> tuple[np.ndarray, np.ndarray]:
+        """Return the sorted documents a node matches and its score, times ``boost``, in each."""
+        boost *= node.boost
+        if isinstance(node, wq.Term):
+            docs, weights = term_postings(self.generation, node.fieldname, node.text)
+            if not len(docs):
+                return docs, weights
+            return docs, boost * _bm25(self.generation, node.fieldname, node.text, docs, weights, self.k1, self.b)
+        if isinstance(node, wq.Phrase):  # Whoosh scores a phrase as its words' sum where they stand in order
+            docs = phrase_docs(self.generation, node.fieldname, list(node.words))
+            if docs is None:
+                raise _NoPositions
+            found = sum(term_scores(self.generation, node.fieldname, w, docs, self.k1, self.b) for w in node.words)
+            return docs, boost * np.asarray(found, dtype=np.float64)
+        if isinstance(node, wq.AndNot):
+            return self.sparse(node.a, boost)
+        parts = [self.sparse(sub, boost) for sub in node.subqueries]
+        if isinstance(node, wq.And):  # only where every part matches
+            docs, found = parts[0]
+            for other, more in parts[1:]:
+                docs, here, there = np.intersect1d(docs, other, assume_unique=True, return_indices=True)
+                found = found[here] + more[there]
+            return docs, found
+        docs = np.concatenate([d for d, _ in parts])
+        found = np.concatenate([f for _, f in parts])
+        unique, index = np.unique(docs, return_inverse=True)
+        total = np.zeros(len(unique))
+        (np.maximum if isinstance(node, wq.DisjunctionMax) else np.add).at(total, index, found)
+        return unique, total
 
 
 def _bm25(

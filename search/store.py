@@ -193,7 +193,8 @@ class IndexHolder:
             try:
                 opened = self._open(live[1] if live else None)
             except IndexUnavailable as exc:
-                hint = "" if "fahras reindex" in exc.message else f"; run `fahras reindex --index {self.index_dir}`"
+                where = f"--index {self.index_dir}"
+                hint = "" if where in exc.message else f"; run `fahras reindex {where}`"
                 log.error("index unavailable: %s%s", exc.message, hint)
                 self._failure = (stamp, exc)
                 raise

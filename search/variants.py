@@ -19,7 +19,7 @@ from search.analysis import STOPWORDS, analyze_word, exact_tokens
 from search.names import split_compound
 from search.normalize import normalize
 from search.scoring import doc_frequency
-from search.stem import WAW_WORDS, strip_prefix, strip_suffixes
+from search.stem import NISBA_KEPT, WAW_WORDS, strip_prefix, strip_suffixes
 from search.stem import stem as light_stem
 from search.suggest import nearest_words, split_glued
 
@@ -196,7 +196,8 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     """Return lower-weight alternatives for one query word that the index knows."""
     extra: list[wq.Query] = [expression_query(e, plan, SYNONYM_WEIGHT) for e in synonyms((normalized,))]
     own = _df(generation, stem)
-    seen = {stem}
+    # the noun a listed adjective keeps apart (سعودي, not سعود) is no spelling of it either
+    seen = {stem, stem[:-1]} if stem in NISBA_KEPT else {stem}
     for rest in strip_proclitic(normalized):
         alt = light_stem(normalize(rest))
         if alt not in seen and rest not in STOPWORDS and _df(generation, alt) > own:

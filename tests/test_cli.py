@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from search.cli import main
@@ -83,11 +84,19 @@ def test_search_without_an_index_says_what_to_run(tmp_path: Path) -> None:
     assert "run `fahras reindex" in result.output
 
 
-def test_missing_index_is_logged_with_one_hint(tmp_path: Path, caplog) -> None:
-    """The log line says what to run once, not the message's own hint and then the same again."""
-    CliRunner().invoke(main, ["search", "الصين", "--index", str(tmp_path / "none")])
+@pytest.mark.parametrize("state", ["missing", "older schema"])
+def test_unusable_index_is_logged_with_one_hint(tmp_path: Path, caplog, state: str) -> None:
+    """The log line says once what to run, for this index folder (not the message's own hint and then
+    the same again, nor a bare `fahras reindex` that would build the default folder)."""
+    index = tmp_path / "index"
+    if state == "older schema":
+        runner = CliRunner()
+        assert runner.invoke(main, ["reindex", str(SEEDS), "--index", str(index), "--procs", "1"]).exit_code == 0
+        meta = index / "generations" / current_generation(index) / "meta.json"
+        meta.write_text(meta.read_text("utf-8").replace(f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 1'))
+    CliRunner().invoke(main, ["search", "الصين", "--index", str(index)])
     logged = [r.getMessage() for r in caplog.records if "index unavailable" in r.getMessage()]
-    assert logged and all(line.count("fahras reindex") == 1 for line in logged)
+    assert logged and all(line.count(f"fahras reindex --index {index}") == 1 for line in logged)
 
 
 def test_analyze_prints_original_normalized_stem() -> None:

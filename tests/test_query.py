@@ -73,6 +73,36 @@ def test_number_ranges_are_separate_words(q: str, words: list[str]) -> None:
     assert words == [c.text for g in parse_query(q).groups for c in g]
 
 
+@pytest.mark.parametrize(
+    ("q", "words"),
+    [
+        ("عربي؟ما", ["عربي", "ما"]),  # a question mark typed without a space
+        ("الرياض،جدة", ["الرياض", "جدة"]),  # an Arabic comma
+        ("السعودية.", ["السعودية"]),
+        # counter-examples: a point or comma inside a number stays
+        ("543.7", ["543.7"]),
+        ("1,000", ["1,000"]),
+    ],
+)
+def test_sentence_punctuation_separates_words(q: str, words: list[str]) -> None:
+    """Punctuation typed without a space separates words, as a space does (not a phrase of the pieces)."""
+    assert words == [c.text for g in parse_query(q).groups for c in g]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("وGoogle", wq.Term("text", "google")),  # و glued to a Latin word: the word
+        ("و2015", wq.Term("text", "2015")),
+        # counter-examples: other mixed words stay a phrase of their pieces
+        ("غير-حكومية", wq.Phrase("exact", ["غير", "حكوميه"])),  # "non-governmental" is not "governmental"
+        ("ج2", wq.Phrase("exact", ["ج", "2"])),
+    ],
+)
+def test_only_a_proclitic_glued_to_latin_is_dropped(q: str, expected: wq.Query) -> None:
+    assert expected == stripped(build_query(parse_request({"q": q, "mode": "all"})).query)
+
+
 def test_excluded_range_stays_whole() -> None:
     """-1922-1991 excludes that range only, not every paragraph holding either year."""
     parsed = parse_query("حرب -1922-1991")

@@ -24,7 +24,9 @@ def generation(seed_index: Path):
 
 
 @pytest.mark.parametrize("mode", ["all", "any"])
-@pytest.mark.parametrize("q", ["الصين", "روسيا الصين", "بوتين OR شي", "موسكو -بكين", "وزارة الدفاع الروسية"])
+@pytest.mark.parametrize(
+    "q", ["الصين", "روسيا الصين", "بوتين OR شي", "موسكو -بكين", "وزارة الدفاع الروسية", '"وزارة الدفاع" الصين']
+)
 def test_scores_equal_whoosh_for_every_match(generation, q: str, mode: str) -> None:
     plan = build_query(parse_request({"q": q, "mode": mode}))
     mask = matched_mask(generation, plan)
@@ -42,6 +44,7 @@ def test_scores_equal_whoosh_for_every_match(generation, q: str, mode: str) -> N
         wq.And([Alternatives([wq.Term("text", "صين"), wq.And([wq.Term("text", "روس"), wq.Term("text", "موسكو")])]),
                 wq.Term("text", "بكين")]),
         wq.Or([Alternatives([wq.Term("text", "صين"), wq.Term("text", "بكين", boost=0.5)]), wq.Term("title", "صين")]),
+        Alternatives([wq.Term("text", "دفاع"), wq.Phrase("exact", ["وزاره", "الدفاع"], boost=0.6)]),
     ],
 )
 def test_word_alternatives_score_by_the_best_one_as_whoosh_does(generation, query: wq.Query) -> None:
@@ -55,10 +58,16 @@ def test_word_alternatives_score_by_the_best_one_as_whoosh_does(generation, quer
     assert all(abs(ours[d] - theirs[d]) < 1e-9 for d in theirs)
 
 
-def test_only_term_queries_are_scored_in_bulk() -> None:
-    """Only the queries made of terms are scored in bulk; a phrase goes to Whoosh."""
+def test_scored_terms_lists_terms_only() -> None:
+    """scored_terms flattens a query of terms; a phrase is no list of terms."""
     assert scored_terms(wq.Phrase("exact", ["قمه", "البريكس"])) is None
     assert [("text", "صين", 0.5)] == list(scored_terms(wq.Or([wq.Term("text", "صين", boost=0.5)])))
+
+
+def test_prefixes_are_left_to_whoosh(generation) -> None:
+    """A prefix is not scored in bulk: top_documents declines it."""
+    mask = np.ones(generation.searcher().doc_count_all(), dtype=bool)
+    assert top_documents(generation, wq.Prefix("exact", "الصي"), mask, 10, BM25_K1, BM25_B) is None
 
 
 def test_top_documents_returns_the_highest_scores(generation) -> None:

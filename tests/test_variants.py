@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from whoosh import query as wq
 
 from search.analysis import analyze_word
 from search.engine import search
 from search.normalize import normalize
-from search.query import QueryPlan
+from search.query import QueryPlan, build_query
 from search.request import parse_request
+from search.rerank import covered
 from search.suggest import SPLIT_RATIO, split_glued
 from search.variants import (
     GLUED_WEIGHT,
@@ -51,6 +54,8 @@ ARTICLES = [
     ("facebook", "نشر الحساب صورة على فيسبوك أمس."),
     ("google", "أعلنت جوجل عن هاتف جديد."),
     ("kazan", "عقدت القمة في كازان الروسية."),
+    ("book_only", "قرأ الطالب عن بوك في الحساب."),
+    ("saud", "استقبل الأمير سعود السعيدي الوفد."),
     ("gas", "ارتفعت أسعار الغاز هذا الشهر."),
 ]
 
@@ -198,6 +203,46 @@ def test_synonyms_in_all_word_mode(generation, q: str, expected: list[str]) -> N
     result = search(generation, parse_request({"q": q, "mode": "all"}))
     assert [h["article_id"] for h in result.hits] == expected
     assert not result.relaxed  # found as asked, not by falling back to any word
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("ما هو فيس بوك", ["facebook"]),  # stopwords before the pair
+        ("فيس بوك في الحساب", ["facebook"]),  # and after it
+    ],
+)
+def test_pairs_are_read_as_one_among_stopwords(generation, q: str, expected: list[str]) -> None:
+    """A stopword elsewhere in the query does not stop a pair from being read as one expression."""
+    result = search(generation, parse_request({"q": q, "mode": "all"}))
+    assert [h["article_id"] for h in result.hits] == expected and not result.relaxed
+
+
+def test_a_stopword_between_two_words_keeps_them_apart(generation) -> None:
+    """فيس في بوك is no spelling of فيسبوك: in all-word mode nothing has the three words."""
+    assert search(generation, parse_request({"q": "فيس في بوك", "mode": "all"})).relaxed
+
+
+def test_exact_mode_reads_no_other_spelling_of_a_pair(generation) -> None:
+    """exact=1: فيس بوك is the two words as typed, not فيسبوك."""
+    result = search(generation, parse_request({"q": "فيس بوك", "mode": "all", "exact": "1"}))
+    assert "facebook" not in [h["article_id"] for h in result.hits]
+
+
+def test_a_pair_is_covered_only_by_both_words(generation) -> None:
+    """Coverage re-ranking counts the pair's group only where both words (or an equivalent) stand."""
+    plan = build_query(parse_request({"q": "فيس بوك", "mode": "all"}), expand=partial(expand_variants, generation))
+    docs = list(range(generation.columns.doc_count))
+    ids = [generation.searcher().stored_fields(d)["article_id"] for d in docs]
+    assert [ids[d] for d in sorted(covered(generation, plan.groups[0], docs))] == ["facebook"]
+
+
+def test_listed_adjective_has_no_spelling_of_its_noun(generation) -> None:
+    """السعودية keeps apart from سعود: no spelling variant brings the name back."""
+    norm, stem = analyze_word("السعودية")
+    plan = QueryPlan(None)
+    expand_variants(generation, norm, stem, plan)
+    assert "سعود" not in plan.stems
 
 
 def test_unknown_word_finds_its_k_spelling_not_a_stem_lookalike(generation) -> None:
