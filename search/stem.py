@@ -27,6 +27,10 @@ WAW_ARTICLE = "وال"
 #: where at least MIN_PRONOUN_STEM letters remain: محادثاتهما -> محادثات -> محادث, but مهم, فهم stay.
 PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم", "كن", "نا")
 MIN_PRONOUN_STEM = 3
+#: A word ending ان or ون takes the accusative ا (سكانًا, مليونًا, قانونًا, written with or without its
+#: tanween): that ا is dropped, where نا would have been cut as "our" (سكانا -> سكا, مليونا -> مليو).
+#: ينا keeps the pronoun: رأينا is راي + نا ("our opinion").
+ACCUSATIVE_NUN: tuple[str, ...] = ("انا", "ونا")
 #: ه is Lucene's too, but tried after ات, so a plural kept it: مقالاته -> مقالات while مقالات -> مقال.
 #: After ات it is the pronoun and goes first. Elsewhere it may be a normalized ة (مدينه), so it keeps
 #: Lucene's place: مدينه -> مدين, not مدين -> مد.
@@ -64,7 +68,8 @@ def strip_suffixes(word: str, pronouns: bool = True, long_stem: int = MIN_LONG_S
     if pronouns:
         for suffix in PRONOUN_SUFFIXES:
             if len(word) >= len(suffix) + MIN_PRONOUN_STEM and word.endswith(suffix):
-                word = word[: -len(suffix)]
+                # انا ونا end an accusative (سكانا, مليونا, قانونا): its ا goes, not a pronoun نا
+                word = word[:-1] if word.endswith(ACCUSATIVE_NUN) else word[: -len(suffix)]
                 break
         else:
             if len(word) >= len(PLURAL_PRONOUN) + 2 and word.endswith(PLURAL_PRONOUN):

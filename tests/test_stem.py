@@ -116,6 +116,26 @@ def test_words_the_names_were_cut_into_keep_their_stem(word: str, expected: str)
 
 
 @pytest.mark.parametrize(
+    ("accusative", "word"),
+    [
+        ("سكانا", "سكان"),  # سكانًا, its tanween stripped: the accusative's ا, not the pronoun نا
+        ("مليونا", "مليون"),
+        ("قانونا", "قانون"),
+        ("مكانا", "مكان"),
+    ],
+)
+def test_accusative_after_nun_meets_its_word(accusative: str, word: str) -> None:
+    """A word ending ان or ون keeps its ن when the accusative ا follows (سكانا was cut to سكا)."""
+    assert stem(normalize(accusative)) == stem(normalize(word))
+
+
+@pytest.mark.parametrize(("word", "expected"), [("بلادنا", "بلاد"), ("كتابنا", "كتاب"), ("رأينا", "را")])
+def test_pronoun_na_still_goes(word: str, expected: str) -> None:
+    """"our" still goes where the word before it does not end ان or ون (رأينا: راي + نا, as before)."""
+    assert expected == stem(normalize(word))
+
+
+@pytest.mark.parametrize(
     ("words", "expected"),
     [
         (["السعودية", "سعودي", "السعوديين", "السعوديون", "سعوديات", "بالسعودية", "للسعودية"], "سعودي"),
