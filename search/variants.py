@@ -100,26 +100,26 @@ def glued_forms(generation: Generation, stem: str) -> list[str]:
     return [p + stem for p in GLUED_PROCLITICS if _df(generation, p + stem)]
 
 
-def spelling_variants(word: str) -> list[str]:
+def spelling_variants(word: str, hamza_only: bool = False) -> list[str]:
     """Return the word with one g-letter swapped, one inner hamza on another seat, or one inner long
-    vowel added or dropped.
+    vowel added or dropped (``hamza_only``: the hamza seats alone, the same word in any case).
 
-    >>> spelling_variants("بوتن"), spelling_variants("شئون")[:2]
-    (['بتن', 'بوتون', 'بوتين'], ['شءون', 'شؤون'])
+    >>> spelling_variants("بوتن"), spelling_variants("شئون")[:2], spelling_variants("شئون", hamza_only=True)
+    (['بتن', 'بوتون', 'بوتين'], ['شءون', 'شؤون'], ['شؤون'])
     """
     if len(word) < MIN_VARIANT_LETTERS or not araby.is_arabicrange(word[0]):
         return []
     found: set[str] = set()
     for i, char in enumerate(word):
-        if char in G_LETTERS:
+        if char in G_LETTERS and not hamza_only:
             found.update(word[:i] + g + word[i + 1 :] for g in G_LETTERS if g != char)
         if char in HAMZA_FORMS and i > 0:
             # a bare ء stands inside a word only after a letter that does not join the next (تساءل)
             forms = HAMZA_FORMS if word[i - 1] in NON_JOINING else HAMZA_FORMS[:2]
             found.update(word[:i] + form + word[i + 1 :] for form in forms if form != char)
-        if char in LONG_VOWELS and 0 < i < len(word) - 1:
+        if char in LONG_VOWELS and 0 < i < len(word) - 1 and not hamza_only:
             found.add(word[:i] + word[i + 1 :])
-    for i in range(1, len(word)):
+    for i in range(1, len(word) if not hamza_only else 0):
         if word[i - 1] not in LONG_VOWELS and word[i] not in LONG_VOWELS:
             found.update(word[:i] + v + word[i:] for v in LONG_VOWELS)
     found.discard(word)
@@ -138,6 +138,18 @@ def k_variants(word: str) -> list[str]:
         return []
     swap = {araby.KAF: araby.QAF, araby.QAF: araby.KAF}
     return sorted({word[:i] + swap[c] + word[i + 1 :] for i, c in enumerate(word) if c in swap})
+
+
+#: A word in this share of the paragraphs (and at least ESTABLISHED_MIN of them) is a spelling of its
+#: own: a long vowel added or dropped, or a g-letter swapped, makes other words of it (السعودية -> سعد,
+#: محمد -> محمود, غرب -> قرب), not the same name; only its hamza may sit on another seat (مسؤول, مسئول).
+ESTABLISHED_SHARE = 0.001
+ESTABLISHED_MIN = 20
+
+
+def _established(generation: Generation, own: int) -> bool:
+    """Return True when a word's paragraph count makes it an established spelling, searched as it is."""
+    return own >= max(ESTABLISHED_MIN, ESTABLISHED_SHARE * generation.columns.doc_count) if own else False
 
 
 def _is_word(generation: Generation, form: str) -> bool:
@@ -219,7 +231,8 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     variants = []
     # A word the index does not know also tries ك/ق, and its variant (which then weighs as the word) must
     # be a word of the index as spelled, not only share a stem with one.
-    forms = spelling_variants(normalized) + ([] if own else k_variants(normalized))
+    forms = spelling_variants(normalized, hamza_only=_established(generation, own))
+    forms += [] if own else k_variants(normalized)
     for form in forms:
         alt = light_stem(form)
         if alt not in seen and (df := _df(generation, alt)) and (own or _is_word(generation, form)):

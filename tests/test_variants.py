@@ -15,6 +15,7 @@ from search.request import parse_request
 from search.rerank import covered
 from search.suggest import SPLIT_RATIO, split_glued
 from search.variants import (
+    ESTABLISHED_MIN,
     GLUED_WEIGHT,
     UNKNOWN_WORD_VARIANT_WEIGHT,
     VARIANT_WEIGHT,
@@ -243,6 +244,32 @@ def test_listed_adjective_has_no_spelling_of_its_noun(generation) -> None:
     plan = QueryPlan(None)
     expand_variants(generation, norm, stem, plan)
     assert "سعود" not in plan.stems
+
+
+@pytest.fixture(scope="module")
+def established(tmp_path_factory: pytest.TempPathFactory):
+    """An index where محمد and مسؤول are established spellings (in ESTABLISHED_MIN paragraphs or more)."""
+    rows = [{"id": f"m{i}", "title": "", "text": f"قال محمد إن المسؤول رقم {i} وصل."} for i in range(ESTABLISHED_MIN)]
+    rows += [
+        {"id": "mahmoud", "title": "", "text": "استقبل محمود الضيوف في القاعة."},
+        {"id": "egyptian", "title": "", "text": "صرح مسئول في الوزارة بأن الأمر انتهى."},
+    ]
+    with opened_index(tmp_path_factory.mktemp("established"), rows) as opened:
+        yield opened
+
+
+def test_an_established_word_has_no_long_vowel_variant(established) -> None:
+    """محمد is in many paragraphs: محمود is another name, not its spelling; the rare محمود still finds
+    محمد as a possible spelling, after its own paragraph."""
+    hits = search(established, parse_request({"q": "محمد", "per_page": "50"})).hits
+    assert len(hits) == ESTABLISHED_MIN and "mahmoud" not in [h["article_id"] for h in hits]
+    assert found(established, "محمود")[0] == "mahmoud" and len(found(established, "محمود")) > 1
+
+
+def test_an_established_word_keeps_its_hamza_seats(established) -> None:
+    """مسؤول is established and still finds the Egyptian spelling مسئول: a hamza seat is the same word."""
+    hits = search(established, parse_request({"q": "مسؤول", "per_page": "50"})).hits
+    assert "egyptian" in [h["article_id"] for h in hits]
 
 
 def test_unknown_word_finds_its_k_spelling_not_a_stem_lookalike(generation) -> None:
