@@ -197,8 +197,9 @@ def _join_word_pairs(
 
     A compound name (عبد العزيز) is also found written glued (عبدالعزيز), at full weight; two words with
     a synonym (تشرين الأول -> أكتوبر, فيس بوك -> فيسبوك) also find the synonym alone, at SYNONYM_WEIGHT.
-    Either way a paragraph needs the two words or an equivalent, in all-word mode too. (The two words,
-    not a phrase: a phrase would leave bulk scoring for Whoosh's matchers, ten times slower on common names.)
+    Either way a paragraph needs the two words or an equivalent, in all-word mode too; a compound name's
+    two words side by side (a phrase of stems, scored in bulk), a synonym pair's anywhere (each word keeps
+    its own variants).
 
     :param words: each parsed group's words when it is one plain word (``_single_words``).
     :param at: for each kept group, the parsed group it came from (stopword groups are dropped, so a pair
@@ -213,7 +214,7 @@ def _join_word_pairs(
         spaced = [analyze_word(w[0])[1] for w in (words[i], words[j])]
         if glued is not None and (stem := analyze_word(glued)[1]) is not None and None not in spaced:
             plan.stems.add(stem)
-            alternatives = [wq.And([wq.Term("text", w) for w in spaced]), wq.Term("text", stem)]
+            alternatives = [wq.Phrase("text", spaced), wq.Term("text", stem)]
         elif equivalents := synonyms(words[i] + words[j]):
             both = wq.And([groups[k][0], groups[k + 1][0]])
             alternatives = [both, *(expression_query(e, plan, SYNONYM_WEIGHT) for e in equivalents)]

@@ -366,10 +366,11 @@ def _related_stems(generation: Generation, stem: str) -> tuple[str, ...]:
 
 
 def _all_words(stems: list[str], plan: QueryPlan) -> wq.Query:
-    """Return the query requiring every one of the stems, at full weight, and mark them."""
+    """Return the query for the words a glued word stands for, side by side, at full weight; mark them."""
     plan.stems.update(stems)
-    terms = [wq.Term("text", stem, boost=GLUED_WORDS_WEIGHT) for stem in stems]
-    return wq.And(terms) if len(terms) > 1 else terms[0]
+    if len(stems) > 1:
+        return wq.Phrase("text", stems, boost=GLUED_WORDS_WEIGHT)
+    return wq.Term("text", stems[0], boost=GLUED_WORDS_WEIGHT)
 
 
 def _content_stems(words: tuple[str, ...]) -> list[str]:

@@ -46,6 +46,7 @@ ARTICLES = [
     ("city", "وصل الوفد إلى أبو ظبي صباحا."),
     ("city_glued", "افتتح معرض أبوظبي للكتاب."),
     ("other", "زار الوفد مدينة جدة."),
+    ("apart", "قال عبد الرحمن إن العزيز غائب."),
 ]
 
 
@@ -72,6 +73,12 @@ def test_both_spellings_of_a_name_are_found(generation, q: str) -> None:
 def test_both_spellings_of_a_place_are_found(generation, q: str) -> None:
     """أبو ظبي and أبوظبي find each other."""
     assert found(generation, q) == ["city", "city_glued"]
+
+
+@pytest.mark.parametrize("q", ["عبد العزيز", "عبدالعزيز"])
+def test_the_two_words_of_a_name_stand_side_by_side(generation, q: str) -> None:
+    """عبد and العزيز apart (عبد الرحمن ... العزيز) are not the name."""
+    assert "apart" not in found(generation, q)
 
 
 def test_glued_name_is_marked_in_the_spaced_paragraph(generation) -> None:
