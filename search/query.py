@@ -220,7 +220,9 @@ def _join_word_pairs(
             alternatives = [both, *(expression_query(e, plan, SYNONYM_WEIGHT) for e in equivalents)]
         else:
             continue
-        groups[k : k + 2] = [[Alternatives(alternatives)]]
+        joined_pair = Alternatives(alternatives)
+        joined_pair.pair = (spaced[0], spaced[1])  # the two words' stems, for the title in any-word mode
+        groups[k : k + 2] = [[joined_pair]]
         stems[k : k + 2] = [stems[k] + stems[k + 1]]
         at[k : k + 2] = [i]
         joined = k
@@ -260,7 +262,11 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
     any_word = request.mode == "any"
     if any_word:  # in any-word mode a word may match the article title instead of the paragraph
         for parts, stems in zip(groups, group_stems, strict=True):
-            parts += [_title(stem) for stem in dict.fromkeys(stems + _same_word_stems(parts))]
+            if (pair := getattr(parts[0], "pair", None)) is not None:  # a pair read as one: both in the title
+                parts += [wq.And([_title(pair[0]), _title(pair[1])])]
+                parts += [_title(stem) for stem in dict.fromkeys(_same_word_stems(parts))]
+            else:
+                parts += [_title(stem) for stem in dict.fromkeys(stems + _same_word_stems(parts))]
     plan.evidence = _evidence(plan.word_forms, title=not any_word)
     # An excluded word is matched as a search word would be (-بكين also drops وبكين).
     excluded = [q for c in parsed.excluded if (q := _clause_query(c, exact, QueryPlan(None), None, True))]

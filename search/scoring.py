@@ -283,7 +283,11 @@ class _Scorer:
             self.add(node.a, boost, scores)
         else:  # Or, And
             for sub in node.subqueries:
-                self.add(sub, boost, scores)
+                if isinstance(node, wq.Or) and isinstance(sub, wq.And):  # scores where all its parts match
+                    docs, found = self.sparse(sub, boost)
+                    scores[docs] += found
+                else:
+                    self.add(sub, boost, scores)
 
     def sparse(self, node: wq.Query, boost: float) -> tuple[np.ndarray, np.ndarray]:
         """Return the sorted documents a node matches and its score, times ``boost``, in each."""

@@ -45,6 +45,7 @@ def test_scores_equal_whoosh_for_every_match(generation, q: str, mode: str) -> N
                 wq.Term("text", "بكين")]),
         wq.Or([Alternatives([wq.Term("text", "صين"), wq.Term("text", "بكين", boost=0.5)]), wq.Term("title", "صين")]),
         Alternatives([wq.Term("text", "دفاع"), wq.Phrase("exact", ["وزاره", "الدفاع"], boost=0.6)]),
+        wq.Or([wq.Term("text", "بكين"), wq.And([wq.Term("title", "صين", boost=2.0), wq.Term("title", "روس")])]),
     ],
 )
 def test_word_alternatives_score_by_the_best_one_as_whoosh_does(generation, query: wq.Query) -> None:

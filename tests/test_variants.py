@@ -230,6 +230,12 @@ def test_exact_mode_reads_no_other_spelling_of_a_pair(generation) -> None:
     assert "facebook" not in [h["article_id"] for h in result.hits]
 
 
+def test_a_pair_matches_the_title_only_by_both_words(generation) -> None:
+    """Any-word mode: the title stands in for the paragraph, for the pair as a whole: a title holding بوك
+    alone (the article of book_only is titled by its first line) is not فيس بوك."""
+    assert found(generation, "فيس بوك") == ["facebook"]
+
+
 def test_a_pair_is_covered_only_by_both_words(generation) -> None:
     """Coverage re-ranking counts the pair's group only where both words (or an equivalent) stand."""
     plan = build_query(parse_request({"q": "فيس بوك", "mode": "all"}), expand=partial(expand_variants, generation))
