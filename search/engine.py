@@ -266,8 +266,8 @@ def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPl
     """Build one result row with its snippet (the plain opening once the time budget is spent)."""
     stored = generation.searcher().stored_fields(docnum)
     text = stored.get("text", "")
-    if (plan.stems or plan.exact_words or plan.prefixes) and not deadline.passed():
-        snippet = make_snippet(text, plan.stems, plan.exact_words, plan.prefixes)
+    if (plan.stems or plan.exact_words or plan.prefixes or plan.phrases) and not deadline.passed():
+        snippet = make_snippet(text, plan.stems, plan.exact_words, plan.prefixes, phrases=plan.phrases)
     else:
         snippet = plain_snippet(text)
     return {

@@ -83,6 +83,7 @@ class QueryPlan:
     query: wq.Query | None  # None: browse everything
     stems: set[str] = field(default_factory=set)  # stems to mark (text field)
     exact_words: set[str] = field(default_factory=set)  # normalized words to mark (exact field)
+    phrases: set[tuple[str, ...]] = field(default_factory=set)  # normalized word runs to mark where whole
     prefixes: set[str] = field(default_factory=set)  # normalized prefixes to mark
     positive_groups: int = 0
     words: list[str] = field(default_factory=list)  # normalized positive words, for suggestions
@@ -101,9 +102,10 @@ def _clause_query(
         words = exact_tokens(clause.text)
         if not words:
             return None
-        plan.exact_words.update(words)
         if len(words) == 1:
+            plan.exact_words.add(words[0])
             return wq.Term("exact", words[0])
+        plan.phrases.add(tuple(words))
         return wq.Phrase("exact", words)
     if clause.kind == "prefix":
         words = exact_tokens(clause.text)
@@ -120,7 +122,7 @@ def _clause_query(
     if not forms:
         return None
     if len(forms) > 1:  # a glued or hyphenated word (COVID-19): its pieces in order
-        plan.exact_words.update(norm for norm, _ in forms)
+        plan.phrases.add(tuple(norm for norm, _ in forms))
         return wq.Phrase("exact", [norm for norm, _ in forms])
     norm, stem = forms[0]
     if stem is None and not keep_stops:

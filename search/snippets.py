@@ -94,24 +94,43 @@ class DistinctTermsScorer(highlight.FragmentScorer):
 
 
 def find_matches(
-    text: str, stems: set[str], exact_words: set[str], prefixes: set[str]
+    text: str,
+    stems: set[str],
+    exact_words: set[str],
+    prefixes: set[str],
+    phrases: set[tuple[str, ...]] = frozenset(),
 ) -> tuple[list[_Match], list[tuple[int, int]]]:
-    """Return the matched words of a text and every word's offsets."""
-    matches: list[_Match] = []
-    words: list[tuple[int, int]] = []
+    """Return the matched words of a text and every word's offsets.
+
+    A phrase's words are matched only where they stand in order, side by side (the exact field's
+    positions count every word, stopwords too): a lone الوطني is not the phrase "الحرس الوطني".
+    """
+    tokens: list[tuple[int, int, str, str | None]] = []
     for m in TOKEN_PATTERN.finditer(text):
-        start, end = m.span()
         norm, stem = analyze_word(m.group())
-        if not norm:
-            continue
-        words.append((start, end))
-        if norm in exact_words:
+        if norm:
+            tokens.append((*m.span(), norm, stem))
+    in_phrase = _phrase_tokens([t[2] for t in tokens], phrases) if phrases else set()
+    matches: list[_Match] = []
+    for i, (start, end, norm, stem) in enumerate(tokens):
+        if norm in exact_words or i in in_phrase:
             matches.append(_Match(start, end, norm))
         elif stem is not None and stem in stems:
             matches.append(_Match(start, end, stem))
         elif prefixes and any(norm.startswith(p) for p in prefixes):
             matches.append(_Match(start, end, norm))
-    return matches, words
+    return matches, [(start, end) for start, end, _, _ in tokens]
+
+
+def _phrase_tokens(words: list[str], phrases: set[tuple[str, ...]]) -> set[int]:
+    """Return the indexes of the words that stand inside an occurrence of one of the phrases."""
+    found: set[int] = set()
+    for phrase in phrases:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if words[i] == phrase[0] and tuple(words[i : i + n]) == phrase:
+                found.update(range(i, i + n))
+    return found
 
 
 def make_snippet(
@@ -120,13 +139,14 @@ def make_snippet(
     exact_words: set[str] = frozenset(),
     prefixes: set[str] = frozenset(),
     maxchars: int = SNIPPET_CHARS,
+    phrases: set[tuple[str, ...]] = frozenset(),
 ) -> str:
     """Return an HTML snippet of ``text`` with matched words in <mark> and "…" where it was cut.
 
     >>> make_snippet("وسّعت موسكو وبكين علاقاتهما", stems={"موسكو"})
     'وسّعت <mark>موسكو</mark> وبكين علاقاتهما'
     """
-    matches, words = find_matches(text, stems, exact_words, prefixes)
+    matches, words = find_matches(text, stems, exact_words, prefixes, phrases)
     fragmenter = WindowFragmenter(maxchars)
     scorer = DistinctTermsScorer()
     best = max(fragmenter.fragment_matches(text, matches, words), key=scorer)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from search.engine import search
+from search.request import parse_request
 from search.snippets import make_snippet, plain_snippet
+from search.store import IndexHolder
 
 #: Real paragraphs of seeds/ with the snippets the engine gave before the window search used bisect.
 CUT_CASES = [
@@ -38,6 +41,22 @@ def test_window_around_the_best_cluster(text: str, stems: set[str], expected: st
 )
 def test_marks_whole_words_and_escapes(text: str, kwargs: dict, expected: str) -> None:
     assert expected == make_snippet(text, **kwargs)
+
+
+def test_a_phrase_is_marked_only_where_it_stands_whole() -> None:
+    """A phrase's words are marked where they stand together, not alone elsewhere in the paragraph."""
+    text = "سافر وزير الدفاع إلى بكين، إذ أكدت وزارة الدفاع الروسية ذلك."
+    snippet = make_snippet(text, phrases={("وزاره", "الدفاع")})
+    assert snippet == "سافر وزير الدفاع إلى بكين، إذ أكدت <mark>وزارة</mark> <mark>الدفاع</mark> الروسية ذلك."
+
+
+def test_a_quoted_phrase_search_marks_the_phrase_not_its_lone_words(seed_index) -> None:
+    """Through the engine, on a seed paragraph holding وزير الدفاع and وزارة الدفاع: only the phrase."""
+    generation = IndexHolder(seed_index).get()
+    hits = search(generation, parse_request({"q": '"وزارة الدفاع" وزير'})).hits
+    snippets = [h["snippet"] for h in hits if "وزير الدفاع" in h["text"] and "وزارة الدفاع" in h["text"]]
+    assert snippets and all("<mark>وزارة</mark> <mark>الدفاع</mark>" in s for s in snippets)
+    assert not any("<mark>وزير</mark> <mark>الدفاع</mark>" in s for s in snippets)
 
 
 def test_plain_snippet_cuts_at_a_word() -> None:
