@@ -195,8 +195,9 @@ def expression_query(words: tuple[str, ...], plan: QueryPlan, weight: float) -> 
             return wq.Term("text", stem, boost=weight)
         plan.exact_words.add(norm)
         return wq.Term("exact", norm, boost=weight)
-    plan.exact_words.update(words)
-    return wq.Phrase("exact", list(words), boost=weight)
+    plan.phrases.add(tuple(words))
+    # a phrase scores as the sum of its words: divided among them, it weighs as one word would
+    return wq.Phrase("exact", list(words), boost=weight / len(words))
 
 
 def _df(generation: Generation, stem: str) -> int:

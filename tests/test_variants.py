@@ -17,9 +17,11 @@ from search.suggest import SPLIT_RATIO, split_glued
 from search.variants import (
     ESTABLISHED_MIN,
     GLUED_WEIGHT,
+    SYNONYM_WEIGHT,
     UNKNOWN_WORD_VARIANT_WEIGHT,
     VARIANT_WEIGHT,
     expand_variants,
+    expression_query,
     glued_forms,
     k_variants,
     related_stems,
@@ -41,6 +43,7 @@ ARTICLES = [
     ("house", "بيت قديم في وسط المدينة وكتب كثيرة."),
     ("feb", "صدر القرار في فبراير بعد مشاورات طويلة."),
     ("oct", "انطلقت الحملة في أكتوبر من العام الماضي."),
+    ("oct_levant", "بدأ الموسم في تشرين الأول من العام الماضي."),
     ("nato", "اجتمع قادة الناتو في بروكسل لبحث الأمن."),
     ("place", "يقع المتحف قرب النهر في قلب العاصمة."),
     ("glued", "وصل الوفد لسويسرا عبر بحر الشمال."),
@@ -179,7 +182,7 @@ def test_root_key_leaves_other_stems(stem: str, key: str) -> None:
         ("فرنسا", "france"),  # not read as ف + رنسا
         ("بيت", "house"),
         ("شباط", "feb"),  # synonym
-        ("تشرين الأول", "oct"),  # two-word synonym
+        ("تشرين الأول", "oct_levant"),  # the typed words first (the synonym alone: test_synonyms_in_all_word_mode)
         ("nato", "nato"),
         ("بينج", "beijing"),  # g written with غ in the index
         ("تقع", "place"),  # related inflection
@@ -193,7 +196,7 @@ def test_expansion_finds(generation, q: str, first: str) -> None:
 @pytest.mark.parametrize(
     ("q", "expected"),
     [
-        ("تشرين الأول", ["oct"]),  # two words, their synonym alone: الأول is not required beside أكتوبر
+        ("تشرين الأول", ["oct_levant", "oct"]),  # two words, or their synonym alone (الأول not required)
         ("فيس بوك", ["facebook"]),  # the name written with a space finds it written without
         ("Google", ["google"]),  # a Latin name finds the Arabic spelling
         ("وGoogle", ["google"]),  # and so does the Latin name with و glued on
@@ -303,6 +306,14 @@ def test_a_variant_adds_nothing_beside_the_word(generation) -> None:
     hits = search(generation, parse_request({"q": "المملكه", "mode": "any"})).hits
     scores = {h["article_id"]: h["score"] for h in hits}
     assert scores["kingdom"] == scores["kingdom_owned"] > scores["owned"] > 0
+
+
+def test_a_multi_word_synonym_weighs_as_one_word(generation) -> None:
+    """A phrase scores as the sum of its words, so a two-word synonym (تشرين الأول for أكتوبر, تنظيم الدولة
+    for داعش) carries its weight divided between them: it does not outweigh the word typed."""
+    phrase = expression_query(("تشرين", "الاول"), QueryPlan(None), SYNONYM_WEIGHT)
+    assert isinstance(phrase, wq.Phrase) and phrase.boost == SYNONYM_WEIGHT / 2
+    assert found(generation, "أكتوبر")[:2] == ["oct", "oct_levant"]
 
 
 def test_variants_are_marked(generation) -> None:
