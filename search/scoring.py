@@ -190,13 +190,7 @@ def holding(generation: Generation, fieldname: str, text: str, docs: np.ndarray)
 def term_scores(generation: Generation, fieldname: str, text: str, docs: np.ndarray, k1: float, b: float) -> np.ndarray:
     """Return a term's BM25F score in each of the given documents (0 where it is absent)."""
     found, weights = holding(generation, fieldname, text, docs)
-    searcher = generation.searcher()
-    lengths = field_lengths(generation, fieldname)[docs]
-    average = searcher.avg_field_length(fieldname) or 1.0
-    scores = searcher.idf(fieldname, text) * (weights * (k1 + 1)) / (
-        weights + k1 * ((1 - b) + b * lengths / average)
-    )
-    return np.where(found, scores, 0.0)
+    return np.where(found, _bm25(generation, fieldname, text, docs, weights, k1, b), 0.0)
 
 
 def top_documents(
@@ -222,7 +216,7 @@ def matching_docs(generation: Generation, query: wq.Query) -> np.ndarray | None:
     if not _in_bulk(query):
         return None
     try:
-        return _Scorer(generation, 1.2, 0.75, 0).sparse(query, 1.0)[0]
+        return _Scorer(generation, 1.2, 0.75, 0).sparse(query, 1.0)[0]  # k1 and b: any, the scores are dropped
     except _NoPositions:
         return None
 
