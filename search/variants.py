@@ -75,11 +75,12 @@ def strip_proclitic(word: str) -> list[str]:
 def waw_forms(normalized: str, stem: str) -> list[str]:
     """Return the stem a word would have with its initial و read the other way.
 
-    Lucene strips a leading و from any word of four letters, so وزارة stems to زار while الوزارة stems
-    to وزار: the same word lands on two stems. A query word gets the other one too (when indexed).
+    Lucene strips a leading و from any word of four letters, so ولاية stems to لا while الولاية stems
+    to ولا: the same word lands on two stems. A query word gets the other one too (when indexed). Not for
+    the words whose و is a root letter (WAW_WORDS: وزارة stems to وزار either way).
 
-    >>> waw_forms("وزاره", "زار"), waw_forms("الوزاره", "وزار")
-    (['وزار'], ['زار'])
+    >>> waw_forms("ولايه", "لا"), waw_forms("الوسواس", "وسواس"), waw_forms("الوزاره", "وزار")
+    (['ولا'], ['سواس'], [])
     """
     forms = []
     if normalized.startswith(araby.WAW) and not stem.startswith(araby.WAW):
@@ -100,29 +101,42 @@ def glued_forms(generation: Generation, stem: str) -> list[str]:
     return [p + stem for p in GLUED_PROCLITICS if _df(generation, p + stem)]
 
 
-def spelling_variants(word: str, hamza_only: bool = False) -> list[str]:
+def spelling_variants(word: str) -> list[str]:
     """Return the word with one g-letter swapped, one inner hamza on another seat, or one inner long
-    vowel added or dropped (``hamza_only``: the hamza seats alone, the same word in any case).
+    vowel added or dropped.
 
-    >>> spelling_variants("بوتن"), spelling_variants("شئون")[:2], spelling_variants("شئون", hamza_only=True)
-    (['بتن', 'بوتون', 'بوتين'], ['شءون', 'شؤون'], ['شؤون'])
+    >>> spelling_variants("بوتن"), spelling_variants("شئون")[:2]
+    (['بتن', 'بوتون', 'بوتين'], ['شؤون', 'شئن'])
+    """
+    if len(word) < MIN_VARIANT_LETTERS or not araby.is_arabicrange(word[0]):
+        return []
+    found = set(hamza_variants(word))
+    for i, char in enumerate(word):
+        if char in G_LETTERS:
+            found.update(word[:i] + g + word[i + 1 :] for g in G_LETTERS if g != char)
+        if char in LONG_VOWELS and 0 < i < len(word) - 1:
+            found.add(word[:i] + word[i + 1 :])
+    for i in range(1, len(word)):
+        if word[i - 1] not in LONG_VOWELS and word[i] not in LONG_VOWELS:
+            found.update(word[:i] + v + word[i:] for v in LONG_VOWELS)
+    found.discard(word)
+    return sorted(found)
+
+
+def hamza_variants(word: str) -> list[str]:
+    """Return the word with one inner hamza on another seat: the same word in any case.
+
+    >>> hamza_variants("شئون")
+    ['شؤون']
     """
     if len(word) < MIN_VARIANT_LETTERS or not araby.is_arabicrange(word[0]):
         return []
     found: set[str] = set()
     for i, char in enumerate(word):
-        if char in G_LETTERS and not hamza_only:
-            found.update(word[:i] + g + word[i + 1 :] for g in G_LETTERS if g != char)
         if char in HAMZA_FORMS and i > 0:
             # a bare ء stands inside a word only after a letter that does not join the next (تساءل)
             forms = HAMZA_FORMS if word[i - 1] in NON_JOINING else HAMZA_FORMS[:2]
             found.update(word[:i] + form + word[i + 1 :] for form in forms if form != char)
-        if char in LONG_VOWELS and 0 < i < len(word) - 1 and not hamza_only:
-            found.add(word[:i] + word[i + 1 :])
-    for i in range(1, len(word) if not hamza_only else 0):
-        if word[i - 1] not in LONG_VOWELS and word[i] not in LONG_VOWELS:
-            found.update(word[:i] + v + word[i:] for v in LONG_VOWELS)
-    found.discard(word)
     return sorted(found)
 
 
@@ -149,7 +163,7 @@ ESTABLISHED_MIN = 20
 
 def _established(generation: Generation, own: int) -> bool:
     """Return True when a word's paragraph count makes it an established spelling, searched as it is."""
-    return own >= max(ESTABLISHED_MIN, ESTABLISHED_SHARE * generation.columns.doc_count) if own else False
+    return own >= max(ESTABLISHED_MIN, ESTABLISHED_SHARE * generation.columns.doc_count)
 
 
 def _is_word(generation: Generation, form: str) -> bool:
@@ -232,7 +246,7 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     variants = []
     # A word the index does not know also tries ك/ق, and its variant (which then weighs as the word) must
     # be a word of the index as spelled, not only share a stem with one.
-    forms = spelling_variants(normalized, hamza_only=_established(generation, own))
+    forms = hamza_variants(normalized) if _established(generation, own) else spelling_variants(normalized)
     forms += [] if own else k_variants(normalized)
     for form in forms:
         alt = light_stem(form)
