@@ -7,7 +7,7 @@ import pytest
 from search.engine import search
 from search.names import join_compound, split_compound
 from search.request import parse_request
-from tests.helpers.corpus import opened_index
+from tests.helpers.corpus import opened_index, text_rows
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ ARTICLES = [
 @pytest.fixture(scope="module")
 def generation(tmp_path_factory: pytest.TempPathFactory):
     """A real index holding each name in both spellings."""
-    rows = [{"id": i, "title": "", "text": t} for i, t in ARTICLES]
+    rows = text_rows(ARTICLES)
     with opened_index(tmp_path_factory.mktemp("names"), rows) as opened:
         yield opened
 

@@ -32,7 +32,7 @@ from search.variants import (
     synonyms,
     waw_forms,
 )
-from tests.helpers.corpus import opened_index
+from tests.helpers.corpus import opened_index, text_rows
 
 ARTICLES = [
     ("russia", "زار الوفد روسيا الأسبوع الماضي في زيارة رسمية."),
@@ -67,7 +67,7 @@ ARTICLES = [
 @pytest.fixture(scope="module")
 def generation(tmp_path_factory: pytest.TempPathFactory):
     """A real index of the small articles above."""
-    rows = [{"id": i, "title": "", "text": t} for i, t in ARTICLES]
+    rows = text_rows(ARTICLES)
     with opened_index(tmp_path_factory.mktemp("variants"), rows) as opened:
         yield opened
 
@@ -258,11 +258,11 @@ def test_listed_adjective_has_no_spelling_of_its_noun(generation) -> None:
 @pytest.fixture(scope="module")
 def established(tmp_path_factory: pytest.TempPathFactory):
     """An index where محمد and مسؤول are established spellings (in ESTABLISHED_MIN paragraphs or more)."""
-    rows = [{"id": f"m{i}", "title": "", "text": f"قال محمد إن المسؤول رقم {i} وصل."} for i in range(ESTABLISHED_MIN)]
-    rows += [
-        {"id": "mahmoud", "title": "", "text": "استقبل محمود الضيوف في القاعة."},
-        {"id": "egyptian", "title": "", "text": "صرح مسئول في الوزارة بأن الأمر انتهى."},
-    ]
+    rows = text_rows((f"m{i}", f"قال محمد إن المسؤول رقم {i} وصل.") for i in range(ESTABLISHED_MIN))
+    rows += text_rows([
+        ("mahmoud", "استقبل محمود الضيوف في القاعة."),
+        ("egyptian", "صرح مسئول في الوزارة بأن الأمر انتهى."),
+    ])
     with opened_index(tmp_path_factory.mktemp("established"), rows) as opened:
         yield opened
 
@@ -376,7 +376,7 @@ SPLIT_WORDS = [
 @pytest.fixture(scope="module")
 def halves(tmp_path_factory: pytest.TempPathFactory):
     """A real index of SPLIT_WORDS."""
-    rows = [{"id": f"h{i}", "title": "", "text": t} for i, t in enumerate(SPLIT_WORDS)]
+    rows = text_rows((f"h{i}", t) for i, t in enumerate(SPLIT_WORDS))
     with opened_index(tmp_path_factory.mktemp("halves"), rows) as opened:
         yield opened
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from search.indexing import build_index
 from search.store import Generation, IndexHolder
+
+
+def text_rows(articles: Iterable[tuple[str, str]]) -> list[dict]:
+    """Return rows of untitled articles, one paragraph each, from (id, text) pairs."""
+    return [{"id": article_id, "title": "", "text": text} for article_id, text in articles]
 
 
 @contextmanager
