@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pyarabic import araby
 from whoosh import matching
 from whoosh import query as wq
-from whoosh.scoring import BM25F
 
 from search.analysis import analyze_word, exact_tokens
 from search.errors import QueryError
 from search.names import join_compound
 from search.request import MIN_PREFIX, Clause, SearchRequest
+from search.scoring import FlooredBM25F
 from search.variants import SYNONYM_WEIGHT, expression_query, synonyms
 
 #: The letters that, glued to a Latin word or a number, the tokenizer splits off (وGoogle, بـ2015): not
@@ -71,9 +71,9 @@ class Alternatives(wq.DisjunctionMax):
 # it re-ranks and never changes which paragraphs match.
 
 
-def ranking_model() -> BM25F:
+def ranking_model() -> FlooredBM25F:
     """Return the scoring model every searcher of the engine uses."""
-    return BM25F(B=BM25_B, K1=BM25_K1)
+    return FlooredBM25F(B=BM25_B, K1=BM25_K1)
 
 
 @dataclass

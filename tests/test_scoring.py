@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from search.engine import matched_mask
+from search.engine import matched_mask, search
 from search.query import BM25_B, BM25_K1, Alternatives, build_query
 from search.request import parse_request
 from search.scoring import scored_terms, top_documents
 from search.store import IndexHolder
+from tests.helpers.corpus import opened_index
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +78,53 @@ def test_top_documents_returns_the_highest_scores(generation) -> None:
     every = sorted(top_documents(generation, plan.query, mask, 1000, BM25_K1, BM25_B), key=lambda r: -r[1])
     best = sorted(top_documents(generation, plan.query, mask, 5, BM25_K1, BM25_B), key=lambda r: -r[1])
     assert [s for _, s in every[:5]] == [s for _, s in best]
+
+
+SHORT_AND_LONG = [
+    ("fragment", "لدى المملكة ."),
+    ("heading", "استهداف المملكة"),
+    (
+        "twice",
+        "توقعت الأرصاد تأثر الرؤية الأفقية بالعوالق الترابية على جنوب غرب المملكة، "
+        "وأمطارا رعدية على المرتفعات الغربية والجنوبية من المملكة خلال الأيام المقبلة",
+    ),
+    ("once_short", "أعلنت وزارة الصحة في المملكة اليوم تسجيل حالات جديدة من فيروس كورونا في الرياض وجدة"),
+    (
+        "once_long",
+        "قال المتحدث الرسمي إن الاجتماع الذي عقد أمس في العاصمة ناقش عددا كبيرا من الملفات الاقتصادية "
+        "والاجتماعية، ومنها خطط الإسكان وتطوير التعليم العام والجامعي وتوسيع شبكة النقل بين المدن الكبرى "
+        "وتحسين الخدمات الصحية في القرى والمحافظات البعيدة، مؤكدا أن المملكة ماضية في تنفيذ برامجها "
+        "التنموية رغم تراجع أسعار النفط في الأسواق العالمية خلال الأشهر الماضية وتزايد النفقات",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def short_and_long(tmp_path_factory: pytest.TempPathFactory):
+    """A real index of paragraphs from two words to sixty, each holding المملكة, under a title without it."""
+    rows = [{"id": article_id, "title": "أخبار محلية", "text": text} for article_id, text in SHORT_AND_LONG]
+    with opened_index(tmp_path_factory.mktemp("lengths"), rows) as opened:
+        yield opened
+
+
+def test_a_fragment_does_not_outrank_paragraphs_about_the_word(short_and_long) -> None:
+    """A two-word fragment or heading scores as a ten-word paragraph: the one naming the word twice comes
+    first, and length still counts above ten words (a short sentence before a long one)."""
+    hits = search(short_and_long, parse_request({"q": "المملكة"})).hits
+    order = [h["article_id"] for h in hits]
+    assert order[0] == "twice"
+    assert order.index("once_short") < order.index("once_long")
+    assert {"fragment", "heading"} <= set(order)  # still found
+    scores = {h["article_id"]: h["score"] for h in hits}
+    assert scores["fragment"] == pytest.approx(scores["heading"])  # both below the floor: one length
+
+
+def test_floored_lengths_score_the_same_through_whoosh(short_and_long) -> None:
+    """The bulk scorer and Whoosh's matchers apply the same length floor."""
+    query = wq.Term("text", "مملك")
+    searcher = short_and_long.searcher()
+    theirs = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+    mask = np.ones(searcher.doc_count_all(), dtype=bool)
+    ours = dict(top_documents(short_and_long, query, mask, 100, BM25_K1, BM25_B))
+    assert len(theirs) == len(SHORT_AND_LONG) and sorted(theirs) == sorted(ours)
+    assert all(abs(ours[d] - theirs[d]) < 1e-9 for d in theirs)
