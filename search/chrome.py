@@ -1,7 +1,9 @@
 """Scraped page chrome: rules that tell a navigation, share, copyright or "read also" line from content.
 
 Each rule looks at one short line (content paragraphs are long, so a line over MAX_CHROME_WORDS words is
-never chrome) and returns the reason it is dropped, which the re-index summary counts.
+never chrome) and returns the reason it is dropped, which the re-index summary counts. Some pages glue
+chrome to a content paragraph (a share bar before the first one, a link to the article or the writer's
+other articles after the last): :func:`trim_chrome` cuts it off and keeps the content.
 """
 
 from __future__ import annotations
@@ -25,12 +27,44 @@ _SHARE = re.compile(
 _READ_ALSO = re.compile(r"^(\.{2,}|…)?\s*(اقرا ايضا|اقرا المزيد|المزيد|للمزيد|شاهد ايضا|اقرا كذلك)\s*[:.…]*$")
 
 
+# Chrome glued to content, over the raw line (the content kept is printed as it was): a share bar before
+# it (okaz), and after it a link to the article (رابط الخبر بصحيفة الوئام: <title>), the writer's other
+# articles (مقالات أخرى للكاتب<titles>), how to write to the writer (للتواصل مع الكاتب ارسل رسالة SMS ...)
+# or a news agency's end mark (// انتهى //).
+_GLUED_BEFORE = re.compile(
+    r"^شارك من خلال(?:\s+(?:تويتر|فيسبوك|فيس بوك|جوجل بلس|واتساب|لينكد ان|تيليجرام))+(?:\s+اكتب ر[أا]يك)?\s*"
+)
+_GLUED_AFTER = re.compile(
+    r"\s*(?:(?P<share>رابط الخبر (?:بصحيفة|في صحيفة|على موقع)[^:]{0,40}:.*)|(?P<read_also>مقالات [أا]خرى للكاتب.*)"
+    r"|(?P<contact>للتواصل مع الكاتب\s+[أا]رسل.*)|(?P<end_mark>//\s*انتهى\s*//))$"
+)
+
+
+def trim_chrome(line: str) -> tuple[str, str | None]:
+    """Return the line without the chrome glued before or after its content, and why it was cut (or None).
+
+    >>> trim_chrome("ويحل أجل العقد يوم الثلاثاء. رابط الخبر بصحيفة الوئام: النفط يتراجع")
+    ('ويحل أجل العقد يوم الثلاثاء.', 'share')
+    >>> trim_chrome("شارك من خلال تويتر فيسبوك جوجل بلس اكتب رأيك أكد نائب خادم الحرمين")
+    ('أكد نائب خادم الحرمين', 'share')
+    >>> trim_chrome("وصل بيلوسوف إلى بكين"), trim_chrome("ومدير مطار عدن. // انتهى //")
+    (('وصل بيلوسوف إلى بكين', None), ('ومدير مطار عدن.', 'end-mark'))
+    """
+    reason = None
+    if before := _GLUED_BEFORE.match(line):
+        line, reason = line[before.end() :], "share"
+    if after := _GLUED_AFTER.search(line):
+        line, reason = line[: after.start()], after.lastgroup.replace("_", "-")
+    return line, reason
+
+
 def chrome_reason(line: str) -> str | None:
     """Return why a line is page chrome ("navigation", "share", ...), or None for content.
 
     >>> chrome_reason("اقرأ أيضاً:"), chrome_reason("وصل بيلوسوف إلى بكين")
     ('read-also', None)
     """
+    line = line.strip()
     words = line.split()
     if not _WORD.search(line):
         return "no-words"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from search.chrome import chrome_reason
+from search.chrome import chrome_reason, trim_chrome
 from search.errors import CorpusError
 
 TITLE_MAX_CHARS = 120
@@ -62,6 +62,12 @@ def split_paragraphs(text: str, report: ReadReport) -> list[str]:
     kept: list[str] = []
     for raw in text.splitlines():
         line = " ".join(raw.split())
+        if not line:
+            continue
+        line, cut = trim_chrome(line)
+        if cut:
+            report.dropped[cut] += 1
+            raw = line  # what is left of it is judged alone
         if not line:
             continue
         reason = chrome_reason(raw)
