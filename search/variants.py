@@ -16,7 +16,6 @@ from pyarabic import araby
 from whoosh import query as wq
 
 from search.analysis import STOPWORDS, analyze_word, exact_tokens
-from search.context import MINORITY, same_word
 from search.names import split_compound
 from search.normalize import normalize
 from search.scoring import doc_frequency
@@ -42,8 +41,6 @@ HAMZA_FORMS = (araby.WAW_HAMZA, araby.YEH_HAMZA, araby.HAMZA)
 NON_JOINING = frozenset((araby.ALEF, araby.DAL, araby.THAL, araby.REH, araby.ZAIN, araby.WAW))
 MIN_VARIANT_LETTERS = 4
 MAX_VARIANTS = 3
-#: Candidate spellings whose context is measured, per query word (the commonest first).
-MAX_CONFIRMED = 1
 #: Weights against the typed word's own term (1.0).
 PROCLITIC_WEIGHT = 1.0
 #: The other reading of an initial و is the same word (وزارة / الوزارة): full weight.
@@ -123,26 +120,6 @@ def spelling_variants(word: str) -> list[str]:
         if word[i - 1] not in LONG_VOWELS and word[i] not in LONG_VOWELS:
             found.update(word[:i] + v + word[i:] for v in LONG_VOWELS)
     found.discard(word)
-    return sorted(found)
-
-
-def alef_variants(word: str) -> list[str]:
-    """Return the word with one inner alef dropped, or one added between two letters that are not long
-    vowels (ترامب / ترمب, نتنياهو / نتانياهو): tried only where the context confirms them (``same_word``),
-    since among native words they make others (كتاب / كتب, قتال / قتل).
-
-    >>> alef_variants("ترامب"), "ترامب" in alef_variants("ترمب"), "نتانياهو" in alef_variants("نتنياهو")
-    (['تراماب', 'ترمب'], True, True)
-    """
-    if len(word) < MIN_VARIANT_LETTERS or not araby.is_arabicrange(word[0]):
-        return []
-    found = {word[:i] + word[i + 1 :] for i in range(1, len(word) - 1) if word[i] == araby.ALEF}
-    vowels = (araby.ALEF, *LONG_VOWELS)
-    found.update(
-        word[:i] + araby.ALEF + word[i:]
-        for i in range(2, len(word))
-        if word[i - 1] not in vowels and word[i] not in vowels
-    )
     return sorted(found)
 
 
@@ -237,26 +214,6 @@ def expression_query(words: tuple[str, ...], plan: QueryPlan, weight: float) -> 
     return wq.Phrase("exact", list(words), boost=weight / len(words))
 
 
-def _confirmed(generation: Generation, stem: str, forms: list[str], seen: set[str]) -> list[tuple[int, str]]:
-    """Return (paragraphs, stem) of the forms that their context confirms as spellings of the word.
-
-    Only the MAX_CONFIRMED commonest candidates are measured (each reads a few paragraphs), those that
-    are words of the index as spelled and rare enough beside the word to be a minority spelling of it.
-    """
-    own = _df(generation, stem)
-    found: dict[str, int] = {}
-    for form in forms:
-        alt = light_stem(form)
-        if alt in seen or alt in found or not (df := _df(generation, alt)):
-            continue
-        if max(df, own) >= MINORITY * min(df, own) and _is_word(generation, form):
-            found[alt] = df
-    best = sorted(((df, alt) for alt, df in found.items()), reverse=True)[:MAX_CONFIRMED]
-    kept = [(df, alt) for df, alt in best if same_word(generation, stem, alt)]
-    seen.update(alt for _, alt in kept)
-    return kept
-
-
 def _df(generation: Generation, stem: str) -> int:
     """Return how many paragraphs hold a stem in the text field (0 without an index)."""
     return doc_frequency(generation, "text", stem) if generation is not None else 0
@@ -288,20 +245,14 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
                 extra.append(wq.Term("text", alt, boost=GLUED_WEIGHT))
     variants = []
     # A word the index does not know also tries ك/ق, and its variant (which then weighs as the word) must
-    # be a word of the index as spelled, not only share a stem with one. An established word's other
-    # spellings, and an alef added or dropped, count only where their paragraphs speak of the same things.
-    if _established(generation, own):
-        forms = hamza_variants(normalized)
-        confirm = [f for f in spelling_variants(normalized) + alef_variants(normalized) if f not in forms]
-    else:
-        forms = spelling_variants(normalized) + ([] if own else k_variants(normalized))
-        confirm = alef_variants(normalized) if own else []
+    # be a word of the index as spelled, not only share a stem with one.
+    forms = hamza_variants(normalized) if _established(generation, own) else spelling_variants(normalized)
+    forms += [] if own else k_variants(normalized)
     for form in forms:
         alt = light_stem(form)
         if alt not in seen and (df := _df(generation, alt)) and (own or _is_word(generation, form)):
             seen.add(alt)
             variants.append((df, alt))
-    variants += _confirmed(generation, stem, confirm, seen)
     weight = VARIANT_WEIGHT if own else UNKNOWN_WORD_VARIANT_WEIGHT
     for _, alt in sorted(variants, reverse=True)[:MAX_VARIANTS]:
         plan.stems.add(alt)
