@@ -65,14 +65,17 @@ def main(argv: list[str] | None = None) -> None:
     words = sample_words(generation, read_articles(args.corpus), args.words)
     floor = dict(scoring.MIN_SCORED_LENGTH)
     rows = []
-    for label, floors in (("Fahras (length floor)", floor), ("plain BM25F", {})):
+    try:
+        for label, floors in (("Fahras (length floor)", floor), ("plain BM25F", {})):
+            scoring.MIN_SCORED_LENGTH.clear()
+            scoring.MIN_SCORED_LENGTH.update(floors)
+            pages = first_pages(generation, words)
+            shares = [sum(n <= FRAGMENT_WORDS for n in page) / len(page) for page in pages if page]
+            lengths = [median(page) for page in pages if page]
+            rows.append([label, len(words), 100 * sum(shares) / len(shares), percentile(lengths, 50)])
+    finally:
         scoring.MIN_SCORED_LENGTH.clear()
-        scoring.MIN_SCORED_LENGTH.update(floors)
-        pages = first_pages(generation, words)
-        shares = [sum(n <= FRAGMENT_WORDS for n in page) / len(page) for page in pages if page]
-        lengths = [median(page) for page in pages if page]
-        rows.append([label, len(words), 100 * sum(shares) / len(shares), percentile(lengths, 50)])
-    scoring.MIN_SCORED_LENGTH.update(floor)
+        scoring.MIN_SCORED_LENGTH.update(floor)
     print(table(f"first ten results of one-word searches, index {args.index}",
                 ["ranking", "words", f"% of results of <= {FRAGMENT_WORDS} words", "median words"], rows))
 

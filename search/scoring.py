@@ -27,12 +27,13 @@ if TYPE_CHECKING:
 
     from search.store import Generation
 
-#: A paragraph of fewer indexed words than this scores as if it had this many. BM25 rewards short fields,
-#: and with it a scraped fragment (لدى المملكة .) or a sub-heading outranked the paragraphs that say
-#: something about the word: on SaudiNewsNet, 17% of the first ten results of a one-word search were
-#: fragments of five words or fewer, 6% with the floor (benchmarks/fragments.py). Longer paragraphs score as plain BM25F
-#: (arcd, whose shortest passage is longer, ranks the same); titles keep their own lengths.
-MIN_SCORED_LENGTH = {"text": 12.0}
+#: A paragraph of fewer words than this scores as if it had this many (indexed words of the text field,
+#: all words of the exact one). BM25 rewards short fields, and with it a scraped fragment (لدى المملكة .)
+#: or a sub-heading outranked the paragraphs that say something about the word: on SaudiNewsNet, 17.5% of
+#: the first ten results of a one-word search were fragments of five words or fewer, 5.5% with the floor
+#: (benchmarks/fragments.py). Longer paragraphs score as plain BM25F (arcd, whose shortest passage is
+#: longer, ranks the same); titles keep their own lengths.
+MIN_SCORED_LENGTH = {"text": 12.0, "exact": 12.0}
 
 #: Whoosh stores a field length in one byte; this table turns the byte back into the length it scores with.
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -45,7 +46,7 @@ class FlooredBM25F(BM25F):
         """Return the scorer of one term (a floored one for the fields of MIN_SCORED_LENGTH)."""
         if fieldname not in MIN_SCORED_LENGTH or not searcher.schema[fieldname].scorable:
             return super().scorer(searcher, fieldname, text, qf)
-        return _FlooredScorer(searcher, fieldname, text, self.B, self.K1, qf=qf)
+        return _FlooredScorer(searcher, fieldname, text, self._field_B.get(fieldname, self.B), self.K1, qf=qf)
 
 
 class _FlooredScorer(BM25FScorer):

@@ -107,10 +107,11 @@ def short_and_long(tmp_path_factory: pytest.TempPathFactory):
         yield opened
 
 
-def test_a_fragment_does_not_outrank_paragraphs_about_the_word(short_and_long) -> None:
-    """A two-word fragment or heading scores as a ten-word paragraph: the one naming the word twice comes
-    first, and length still counts above ten words (a short sentence before a long one)."""
-    hits = search(short_and_long, parse_request({"q": "المملكة"})).hits
+@pytest.mark.parametrize("params", [{"q": "المملكة"}, {"q": "المملكة", "exact": "1"}, {"q": '"المملكة"'}])
+def test_a_fragment_does_not_outrank_paragraphs_about_the_word(short_and_long, params: dict) -> None:
+    """A two-word fragment or heading scores as a twelve-word paragraph, by its stems or by its exact words:
+    the one naming the word twice comes first, and length still counts above twelve words."""
+    hits = search(short_and_long, parse_request(params)).hits
     order = [h["article_id"] for h in hits]
     assert order[0] == "twice"
     assert order.index("once_short") < order.index("once_long")
