@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,39 @@ def test_workers_pick_up_a_new_generation_without_restart(server: Server, index_
     assert "<mark>الزعفران</mark>" in found["results"][0]["snippet"]
     assert summary.generation == found["generation"]
     assert server.process.poll() is None, "gunicorn was restarted or died"
+
+
+def _worker_cpu_seconds(master: int) -> dict[int, float]:
+    """Return the CPU seconds (user + system) each worker of a gunicorn master has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        if int(fields[1]) == master:  # field 4 of stat, the parent's pid
+            used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def test_keep_alive_clients_are_spread_over_workers(server: Server) -> None:
+    """Four clients that keep their connection open (as a proxy or wrk does) load every worker: a worker
+    that accepted them all would search on one core while the others idle."""
+    words = ["بيلوسوف", "الصين", "روسيا", "بكين", "موسكو", "الدفاع", "التعاون", "العسكري"]
+    before = _worker_cpu_seconds(server.process.pid)
+
+    def client(number: int) -> None:
+        with requests.Session() as session:  # HTTP/1.1 keep-alive, as long as the server allows it
+            for i in range(60):
+                q = f"{words[(number + i) % len(words)]} {words[i % len(words)]}"
+                answer = session.get(server.url + "/api/search", params={"q": q, "page": 1 + i % 5}, timeout=30)
+                assert answer.status_code == 200
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(client, range(4)))
+    after = _worker_cpu_seconds(server.process.pid)
+    spent = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+    assert len(spent) >= 2, spent
+    total = sum(spent.values())
+    assert total > 0 and min(spent.values()) >= 0.7 * total / len(spent), spent  # each near its fair share
