@@ -9,6 +9,7 @@ import pytest
 from whoosh import query as wq
 
 from search.engine import matched_mask, search
+from search.indexing import build_index
 from search.query import BM25_B, BM25_K1, Alternatives, build_query
 from search.request import parse_request
 from search.scoring import scored_terms, top_documents
@@ -129,3 +130,26 @@ def test_floored_lengths_score_the_same_through_whoosh(short_and_long) -> None:
     ours = dict(top_documents(short_and_long, query, mask, 100, BM25_K1, BM25_B))
     assert len(theirs) == len(SHORT_AND_LONG) and sorted(theirs) == sorted(ours)
     assert all(abs(ours[d] - theirs[d]) < 1e-9 for d in theirs)
+
+
+@pytest.fixture(scope="module")
+def news_day(tmp_path_factory: pytest.TempPathFactory, shared: Path):
+    """A real index of one SaudiNewsNet day, in several segments of many posting blocks."""
+    day = sorted((shared / "corpora" / "saudinewsnet").glob("*.zip"))[0]
+    folder = tmp_path_factory.mktemp("day")
+    build_index([day], folder, procs=2)
+    opened = IndexHolder(folder).get()
+    yield opened
+    opened.close()
+
+
+@pytest.mark.parametrize("q", ["المملكة", "الملك سلمان", "النفط الأسعار", "اليمن الحوثيين عدن"])
+def test_whoosh_block_skipping_keeps_the_floored_top_ten(news_day, q: str) -> None:
+    """Whoosh's top ten, which skips posting blocks by their best possible (floored) score, is the bulk top ten."""
+    plan = build_query(parse_request({"q": q, "mode": "any"}))
+    searcher = news_day.searcher()
+    theirs = [(round(hit.score, 9), hit.docnum) for hit in searcher.search(plan.query, limit=10)]
+    mask = matched_mask(news_day, plan)
+    ours = sorted((-round(s, 9), d) for d, s in top_documents(news_day, plan.query, mask, 10, BM25_K1, BM25_B))
+    assert len(theirs) == 10
+    assert [s for s, _ in theirs] == [-s for s, _ in ours]
