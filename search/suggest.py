@@ -65,9 +65,14 @@ def load_vocabulary(target: Path) -> tuple[list[str], np.ndarray]:
     return words, np.array(dfs, dtype=np.int64)
 
 
+#: Words of this many letters or more may be two edits from their suggestion, shorter ones one: two
+#: edits make another word of a five-letter one (قازان -> الان), as in :func:`search.variants.near_stems`.
+TWO_EDIT_LETTERS = 7
+
+
 def max_distance(word: str) -> int:
-    """Allow one edit in short words, two in longer ones."""
-    return 1 if len(word) <= 4 else 2
+    """Allow one edit in words under TWO_EDIT_LETTERS letters, two in longer ones."""
+    return 1 if len(word) < TWO_EDIT_LETTERS else 2
 
 
 def nearest_words(generation: Generation, word: str, limit: int) -> list[str]:
@@ -146,7 +151,9 @@ def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
     for piece in q.split():
         core = piece.strip('"-*')
         norm, stem = analyze_word(core) if core else ("", None)
-        if norm and norm in words and (df := doc_frequency(generation, "exact", norm)) < MIN_DF:
+        if norm.isdigit():
+            pass  # a number is no misspelling of another (2024 is not 2023)
+        elif norm and norm in words and (df := doc_frequency(generation, "exact", norm)) < MIN_DF:
             unknown = df == 0 and (stem is None or doc_frequency(generation, "text", stem) == 0)
             better = next(iter(nearest_words(generation, norm, max_distance(norm))), None) if unknown else None
             if better is None and (halves := split_glued(generation, norm)):

@@ -21,7 +21,7 @@ from search.normalize import normalize
 from search.scoring import doc_frequency
 from search.stem import NISBA_KEPT, WAW_WORDS, strip_prefix, strip_suffixes
 from search.stem import stem as light_stem
-from search.suggest import nearest_words, split_glued
+from search.suggest import max_distance, nearest_words, split_glued
 
 if TYPE_CHECKING:
 
@@ -416,5 +416,5 @@ def near_stems(generation: Generation, normalized: str) -> list[str]:
     """
     if generation is None or len(normalized) < 3 or not araby.is_arabicrange(normalized[0]):
         return []
-    words = nearest_words(generation, normalized, 1 if len(normalized) < 7 else 2)
+    words = nearest_words(generation, normalized, max_distance(normalized))
     return list(dict.fromkeys(light_stem(w) for w in words))[:MAX_FUZZY]

@@ -400,6 +400,18 @@ def test_suggestion_when_one_word_is_misspelled(client) -> None:
     assert {"000-2", "003-5"} <= set(hits(result))  # "وزير الدفاع الروسي" in both
 
 
+@pytest.mark.parametrize(
+    ("q", "total"),
+    [
+        ("٢٠٢٤", 0),  # no paragraph says 2024; 2023, one edit away, is another year, not a spelling of it
+        ("قازان", 1),  # found as كازان; الان is two edits from this five-letter word, another word
+    ],
+)
+def test_no_suggestion_that_is_another_word(client, q: str, total: int) -> None:
+    result = api(client, q=q)
+    assert (total, None) == (result["total"], result["suggestion"])
+
+
 # ---------------------------------------------------------------------------------------------
 # Errors: one shape, 400 for bad parameters, 503 without an index, never a 500
 
