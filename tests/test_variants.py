@@ -61,6 +61,9 @@ ARTICLES = [
     ("book_only", "قرأ الطالب عن بوك في الحساب."),
     ("saud", "استقبل الأمير سعود السعيدي الوفد."),
     ("gas", "ارتفعت أسعار الغاز هذا الشهر."),
+    ("trump", "قال دونالد ترامب إنه سيترشح للرئاسة."),
+    ("trump2", "يجد ملايين الأمريكيين دونالد ترمب شخصية لا تقاوم."),
+    ("netanyahu", "سعى نتانياهو إلى التهوين من المخاوف."),
 ]
 
 
@@ -207,6 +210,18 @@ def test_synonyms_in_all_word_mode(generation, q: str, expected: list[str]) -> N
     result = search(generation, parse_request({"q": q, "mode": "all"}))
     assert [h["article_id"] for h in result.hits] == expected
     assert not result.relaxed  # found as asked, not by falling back to any word
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("ترامب", ["trump", "trump2"]),  # an inner alef dropped: no spelling variant makes it, a synonym line does
+        ("ترمب", ["trump", "trump2"]),
+        ("نتنياهو", ["netanyahu"]),
+    ],
+)
+def test_names_listed_in_two_spellings_find_both(generation, q: str, expected: list[str]) -> None:
+    assert sorted(found(generation, q)) == expected
 
 
 @pytest.mark.parametrize(
