@@ -71,17 +71,22 @@ def evidence_scores(generation: Generation, evidence: wq.Query, docs: np.ndarray
     parts = evidence.subqueries if isinstance(evidence, wq.Or) else [evidence]
     total = np.zeros(len(docs))
     positions: dict[int, dict[str, list[int]]] = {}
+    read: dict[tuple[str, str], tuple] = {}  # each word pair's candidates holding both, and their positions
     stored = generation.searcher().stored_fields
     for part in parts:
         if isinstance(part, wq.Term):
             total += part.boost * term_scores(generation, part.fieldname, part.text, docs, BM25_K1, BM25_B)
         elif _is_word_pair(part):
             a, b = part.qs
-            both = holding(generation, "text", a.text, docs)[0] & holding(generation, "text", b.text, docs)[0]
+            if (a.text, b.text) not in read:  # the same pair near, then side by side: read once
+                both = holding(generation, "text", a.text, docs)[0] & holding(generation, "text", b.text, docs)[0]
+                where = np.flatnonzero(both)  # positions are read only where both words stand
+                read[a.text, b.text] = (
+                    where, positions_at(generation, "text", a.text, docs[where]),
+                    positions_at(generation, "text", b.text, docs[where]),
+                )
+            where, first, second = read[a.text, b.text]
             near = np.zeros(len(docs), dtype=bool)
-            where = np.flatnonzero(both)  # positions are read only where both words stand
-            first = positions_at(generation, "text", a.text, docs[where])
-            second = positions_at(generation, "text", b.text, docs[where])
             if first is not None and second is not None:
                 pairs = zip(first, second, strict=True)
                 near[where] = [_near(x.tolist(), y.tolist(), part.slop, part.mindist) for x, y in pairs]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from whoosh import query as wq
 
+from search.engine import search
 from search.query import build_query
 from search.request import parse_query, parse_request
+from tests.helpers.corpus import opened_index
 
 
 def stripped(q: wq.Query) -> wq.Query:
@@ -40,8 +42,11 @@ def test_all_mode_title_is_evidence_not_a_match() -> None:
     near = wq.spans.SpanNear2(
         [wq.Term("text", "روسيا", boost=0.25), wq.Term("text", "صين", boost=0.25)], slop=10, ordered=False
     )
+    side_by_side = wq.spans.SpanNear2(
+        [wq.Term("text", "روسيا", boost=1.0), wq.Term("text", "صين", boost=1.0)], slop=1, ordered=False
+    )
     titles = [wq.Term("title", "روسيا", boost=2.0), wq.Term("title", "صين", boost=2.0)]
-    assert wq.Or([*titles, near]) == plan.evidence
+    assert wq.Or([*titles, near, side_by_side]) == plan.evidence
 
 
 def test_any_mode_title_matches() -> None:
@@ -139,3 +144,27 @@ def test_proximity_pairs_use_full_weight_alternatives() -> None:
     plan = build_query(parse_request({"q": "بروسيا الصين"}), expand=expand)
     pairs = {tuple(t.text for t in q.qs) for q in plan.evidence.subqueries if isinstance(q, wq.spans.SpanNear2)}
     assert pairs == {("بروسيا", "صين"), ("روسيا", "صين")}
+
+
+SIDE_BY_SIDE = [
+    ("apart", "عقد مجلس الشؤون السياسية والأمنية اجتماعه، وبحث المجلس ملفات الأمن في المنطقة مع مجلس الوزراء"),
+    ("together", "قدمت اللجنة أول تقاريرها إلى مجلس الأمن في نيويورك بعد جلسات طويلة استمرت أسابيع"),
+]
+
+
+@pytest.fixture(scope="module")
+def side_by_side(tmp_path_factory: pytest.TempPathFactory):
+    """A real index of two paragraphs holding مجلس and الأمن: side by side in one, apart in the other."""
+    rows = [{"id": i, "title": "أخبار", "text": t} for i, t in SIDE_BY_SIDE]
+    with opened_index(tmp_path_factory.mktemp("side"), rows) as opened:
+        yield opened
+
+
+def test_keywords_side_by_side_rank_first(side_by_side) -> None:
+    """In all-word mode مجلس الأمن means the expression: the paragraph holding it comes first, although the
+    other names the words more often; in any-word mode (questions) plain BM25 and proximity decide."""
+    def order(mode: str) -> list[str]:
+        return [h["article_id"] for h in search(side_by_side, parse_request({"q": "مجلس الأمن", "mode": mode})).hits]
+
+    assert order("all") == ["together", "apart"]
+    assert order("any") == ["apart", "together"]
