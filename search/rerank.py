@@ -68,7 +68,9 @@ def evidence_scores(generation: Generation, evidence: wq.Query, docs: np.ndarray
     Title terms score as BM25F; a pair of words within the slop scores as its two terms (the way Whoosh
     scores a span), their positions read from the posting arrays (or the candidate's own text).
     """
-    parts = evidence.subqueries if isinstance(evidence, wq.Or) else [evidence]
+    if not isinstance(evidence, wq.Or):  # one part: its boost is applied with it, not again on the whole
+        return evidence_scores(generation, wq.Or([evidence]), docs)
+    parts = evidence.subqueries
     total = np.zeros(len(docs))
     positions: dict[int, dict[str, list[int]]] = {}
     read: dict[tuple[str, str], tuple] = {}  # each word pair's candidates holding both, and their positions

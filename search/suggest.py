@@ -1,9 +1,9 @@
 """Did-you-mean: the closest query built from the index's own vocabulary.
 
 Each generation saves the words of its exact field that occur in at least MIN_DF paragraphs, with
-their document frequency; a misspelled word is replaced by the nearest such word (Levenshtein distance,
-rapidfuzz), the most frequent among equals, or, failing that, by the two indexed words it was typed
-from without a space (:func:`split_glued`).
+their document frequency; a misspelled word is replaced by the nearest such word (edit distance with two
+letters swapped as one edit, rapidfuzz's OSA), the most frequent among equals, or, failing that, by the
+two indexed words it was typed from without a space (:func:`split_glued`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pyarabic import araby
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from search.analysis import STOPWORDS, analyze_word
 from search.normalize import normalize
@@ -67,6 +67,7 @@ def load_vocabulary(target: Path) -> tuple[list[str], np.ndarray]:
 
 #: Words of this many letters or more may be two edits from their suggestion, shorter ones one: two
 #: edits make another word of a five-letter one (قازان -> الان), as in :func:`search.variants.near_stems`.
+#: Two letters swapped count as one edit (ارلياض -> الرياض, optimal string alignment).
 TWO_EDIT_LETTERS = 7
 
 
@@ -81,7 +82,7 @@ def nearest_words(generation: Generation, word: str, limit: int) -> list[str]:
     if generation.vocabulary is None:
         generation.vocabulary = load_vocabulary(generation.path)
     words, dfs = generation.vocabulary
-    found = process.extract(word, words, scorer=Levenshtein.distance, score_cutoff=limit, limit=50)
+    found = process.extract(word, words, scorer=OSA.distance, score_cutoff=limit, limit=50)
     found.sort(key=lambda item: (item[1], -dfs[item[2]]))
     return [w for w, distance, _ in found if distance == found[0][1]]
 

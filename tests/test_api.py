@@ -400,6 +400,11 @@ def test_suggestion_when_one_word_is_misspelled(client) -> None:
     assert {"000-2", "003-5"} <= set(hits(result))  # "وزير الدفاع الروسي" in both
 
 
+def test_two_letters_swapped_are_one_edit(client) -> None:
+    """موكسو (two letters of موسكو swapped) is one edit from it, few enough for a five-letter word."""
+    assert api(client, q="موكسو")["suggestion"] == "موسكو"
+
+
 @pytest.mark.parametrize(
     ("q", "total"),
     [

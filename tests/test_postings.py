@@ -192,14 +192,20 @@ def test_positions_at_equal_the_paragraph_analysed_again(opened) -> None:
         assert [f.tolist() for f in found] == [some.get(text, []) for some in stems], text
 
 
-def test_proximity_evidence_scores_like_whoosh(opened) -> None:
-    """Evidence scored from the arrays (titles, words within the slop) equals Whoosh's span scoring."""
+@pytest.mark.parametrize(
+    ("mode", "pick"),  # words a few apart, words in a row, one word (any-word mode has no evidence for one)
+    [("any", slice(2, 14, 3)), ("any", slice(2, 5)), ("all", slice(2, 14, 3)), ("all", slice(2, 5)),
+     ("all", slice(2, 3))],
+)
+def test_proximity_evidence_scores_like_whoosh(opened, mode: str, pick: slice) -> None:
+    """Evidence scored from the arrays (titles, words within the slop or side by side) equals Whoosh's
+    span scoring, for one-part evidence (a single title term) too."""
     _, generation = opened
     reader = generation.searcher().reader()
     compared = 0
     for docnum in range(0, reader.doc_count_all(), max(1, reader.doc_count_all() // 25)):
-        words = exact_tokens(reader.stored_fields(docnum)["text"])[2:14:3]  # words a few apart
-        plan = build_query(parse_request({"q": " ".join(words), "mode": "any"}))
+        words = exact_tokens(reader.stored_fields(docnum)["text"])[pick]
+        plan = build_query(parse_request({"q": " ".join(words), "mode": mode}))
         if plan.evidence is None:
             continue
         docs = np.flatnonzero(matched_mask(generation, plan))[:200]
