@@ -32,7 +32,7 @@ PROXIMITY_BOOST = 0.25
 #: proximity alone ranked first paragraphs holding the two words apart. Any-word mode (natural-language
 #: questions) has none: there it cost arcd train 0.004 to 0.02. benchmarks/known_item.py, a paragraph
 #: remembered by two or three of its words in a row (SaudiNewsNet, 300 queries): MRR@10 0.67 -> 0.84 for
-#: the paragraphs holding them in a row, 0.44 -> 0.54 for the paragraph itself.
+#: the paragraphs holding them in a row, 0.44 -> 0.55 for the paragraph itself.
 ADJACENT_BOOST = 1.0
 #: In any-word mode a word may match the article title instead of the paragraph, at this weight
 #: (multiplied by the title field's own boost); in all-word mode the title only re-ranks.
@@ -172,20 +172,31 @@ def _proximity(a: str, b: str, slop: int = PROXIMITY_SLOP, boost: float = PROXIM
     return wq.spans.SpanNear2(terms, slop=slop, ordered=False)
 
 
-def _evidence(forms: list[list[str]], title: bool, adjacent: float = 0.0) -> wq.Query | None:
-    """Return the re-ranking evidence: query stems in the title (unless they match there already) and
-    consecutive query words near each other (again, at ``adjacent``, side by side), each word by its stem
-    or a full-weight alternative."""
+def _evidence(forms: list[list[str]], title: bool, side_by_side: list[tuple[str, str]]) -> wq.Query | None:
+    """Return the re-ranking evidence: query stems in the title (unless they match there already),
+    consecutive query words near each other (each by its stem or a full-weight alternative) and the
+    ``side_by_side`` stem pairs standing next to each other, at ADJACENT_BOOST."""
     unique = list(dict.fromkeys(s for word in forms for s in word))
     parts: list[wq.Query] = [_title(s) for s in unique] if title else []
     if PROXIMITY_BOOST > 0:
         pairs = sorted({pair for x, y in zip(forms, forms[1:], strict=False) for pair in _form_pairs(x, y)})
         parts += [_proximity(a, b) for a, b in pairs]
-        if adjacent:
-            parts += [_proximity(a, b, 1, adjacent) for a, b in pairs]
+    parts += [_proximity(a, b, 1, ADJACENT_BOOST) for a, b in side_by_side]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+
+def _typed_side_by_side(words: list[tuple[str, ...]]) -> list[tuple[str, str]]:
+    """Return the stems of each two plain words typed next to each other: no stopword, OR, phrase or
+    excluded word between them (``words`` as :func:`_single_words` gives them)."""
+    pairs = set()
+    for first, second in zip(words, words[1:], strict=False):
+        if len(first) == len(second) == 1:
+            a, b = analyze_word(first[0])[1], analyze_word(second[0])[1]
+            if a is not None and b is not None and a != b:
+                pairs.add((a, b))
+    return sorted(pairs)
 
 
 def _single_words(parsed: tuple[tuple[Clause, ...], ...]) -> list[tuple[str, ...]]:
@@ -279,7 +290,8 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
                 parts += [_title(stem) for stem in dict.fromkeys(_same_word_stems(parts))]
             else:
                 parts += [_title(stem) for stem in dict.fromkeys(stems + _same_word_stems(parts))]
-    plan.evidence = _evidence(plan.word_forms, title=not any_word, adjacent=0.0 if any_word else ADJACENT_BOOST)
+    side_by_side = [] if any_word or not ADJACENT_BOOST else _typed_side_by_side(_single_words(parsed.groups))
+    plan.evidence = _evidence(plan.word_forms, not any_word, side_by_side)
     # An excluded word is matched as a search word would be (-بكين also drops وبكين).
     excluded = [q for c in parsed.excluded if (q := _clause_query(c, exact, QueryPlan(None), None, True))]
     plan.positive_groups = len(groups)

@@ -168,3 +168,20 @@ def test_keywords_side_by_side_rank_first(side_by_side) -> None:
 
     assert order("all") == ["together", "apart"]
     assert order("any") == ["apart", "together"]
+
+
+@pytest.mark.parametrize(
+    ("q", "pairs"),
+    [
+        ("مجلس الأمن", [("مجلس", "امن")]),
+        ("وزير في الحكومة", []),  # a stopword between: وزير الحكومة is not what was typed
+        ("السعودية OR قطر الكويت", []),  # OR: neither alternative was typed next to الكويت as one expression
+        ('"وزير الدفاع" الصين', []),  # a quoted phrase scores as a phrase already
+        ("أسعار النفط الخام", [("اسعار", "نفط"), ("خام", "نفط")]),  # each neighbouring pair, stems sorted
+    ],
+)
+def test_side_by_side_evidence_pairs_words_typed_next_to_each_other(q: str, pairs: list) -> None:
+    evidence = build_query(parse_request({"q": q})).evidence
+    parts = evidence.subqueries if isinstance(evidence, wq.Or) else [evidence]
+    found = [tuple(sorted(t.text for t in p.qs)) for p in parts if isinstance(p, wq.spans.SpanNear2) and p.slop == 1]
+    assert sorted(found) == sorted(tuple(sorted(p)) for p in pairs)
