@@ -6,9 +6,10 @@ bind = "127.0.0.1:8000"
 # Searches are CPU-bound pure Python: one sync worker per core, a few threads for slow clients.
 workers = max(2, multiprocessing.cpu_count())
 threads = 2
-# No keep-alive: a gthread worker accepts every connection it is offered, so the few long-lived connections
-# of a proxy or a load generator all landed on one worker (one core busy, the other idle: 75 requests/s
-# against 170). Closed after each response, each new connection goes to a worker that is free.
+# No keep-alive: a gthread worker accepts every connection it is offered, so the long-lived connections of
+# a proxy or a load generator that connected while the workers started (or one was recycled) all stayed on
+# the worker up first (one core busy, the other idle: 75 requests/s against 170). Closed after each
+# response, each new connection goes to a worker that is free.
 keepalive = 0
 worker_class = "gthread"
 timeout = 30

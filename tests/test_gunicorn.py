@@ -49,13 +49,13 @@ class Server:
         return self.log.read_text("utf-8", errors="replace")
 
 
-def start_gunicorn(index_dir: Path, log: Path) -> Server:
-    """Start gunicorn -c gunicorn.conf.py on a free port and wait until /healthz answers."""
+def start_gunicorn(index_dir: Path, log: Path, *options: str) -> Server:
+    """Start gunicorn -c gunicorn.conf.py (and ``options``) on a free port and wait until /healthz answers."""
     if not GUNICORN.exists():
         pytest.fail(f"gunicorn is not installed beside {sys.executable}: run `make install`")
     port = free_port()
     env = {**os.environ, "FAHRAS_INDEX_DIR": str(index_dir)}
-    command = [str(GUNICORN), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "web:create_app()"]
+    command = [str(GUNICORN), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", *options, "web:create_app()"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
@@ -167,23 +167,28 @@ def _worker_cpu_seconds(master: int) -> dict[int, float]:
     return used
 
 
-def test_keep_alive_clients_are_spread_over_workers(server: Server) -> None:
-    """Four clients that keep their connection open (as a proxy or wrk does) load every worker: a worker
-    that accepted them all would search on one core while the others idle."""
+def test_keep_alive_clients_are_spread_over_workers(index_dir: Path, tmp_path: Path) -> None:
+    """Four clients that keep their connection open (as a proxy or wrk does) load both workers, even when
+    they connect as the server starts (or a worker is recycled): the worker up first accepted them all and
+    kept them, searching on one core while the other idled."""
+    server = start_gunicorn(index_dir, tmp_path / "gunicorn.log", "--workers", "2")  # whatever the cores
     words = ["بيلوسوف", "الصين", "روسيا", "بكين", "موسكو", "الدفاع", "التعاون", "العسكري"]
-    before = _worker_cpu_seconds(server.process.pid)
+    try:
+        before = _worker_cpu_seconds(server.process.pid)
 
-    def client(number: int) -> None:
-        with requests.Session() as session:  # HTTP/1.1 keep-alive, as long as the server allows it
-            for i in range(60):
-                q = f"{words[(number + i) % len(words)]} {words[i % len(words)]}"
-                answer = session.get(server.url + "/api/search", params={"q": q, "page": 1 + i % 5}, timeout=30)
-                assert answer.status_code == 200
+        def client(number: int) -> None:
+            with requests.Session() as session:  # HTTP/1.1 keep-alive, as long as the server allows it
+                for i in range(60):
+                    q = f"{words[(number + i) % len(words)]} {words[i % len(words)]}"
+                    answer = session.get(server.url + "/api/search", params={"q": q, "page": 1 + i % 5}, timeout=30)
+                    assert answer.status_code == 200
 
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(client, range(4)))
-    after = _worker_cpu_seconds(server.process.pid)
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(client, range(4)))
+        after = _worker_cpu_seconds(server.process.pid)
+    finally:
+        stop(server)
     spent = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
-    assert len(spent) >= 2, spent
+    assert len(spent) == 2, spent
     total = sum(spent.values())
-    assert total > 0 and min(spent.values()) >= 0.7 * total / len(spent), spent  # each near its fair share
+    assert total > 0 and min(spent.values()) >= 0.35 * total, spent  # each near its half
