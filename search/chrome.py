@@ -32,10 +32,14 @@ _READ_ALSO = re.compile(r"^(\.{2,}|…)?\s*(اقرا ايضا|اقرا المز�
 # articles (مقالات أخرى للكاتب<titles>), how to write to the writer (للتواصل مع الكاتب ارسل رسالة SMS ...)
 # or a news agency's end mark (// انتهى //).
 _GLUED_BEFORE = re.compile(
-    r"^شارك من خلال(?:\s+(?:تويتر|فيسبوك|فيس بوك|جوجل بلس|واتساب|لينكد ان|تيليجرام))+(?:\s+اكتب ر[أا]يك)?\s*"
+    r"^شارك من خلال(?:\s+(?:تويتر|فيسبوك|فيس بوك|جوجل بلس|واتساب|لينكد ان|تيليجرام))+\s+اكتب ر[أا]يك\s*"
 )
+# The writer's other articles follow as titles glued to the heading (مقالات أخرى للكاتببين العامي ...), so
+# inside a line the heading is cut only when no space follows it: "مقالات أخرى للكاتب نفسه" in a sentence
+# stays; a line that starts with it is the list.
 _GLUED_AFTER = re.compile(
-    r"\s*(?:(?P<share>رابط الخبر (?:بصحيفة|في صحيفة|على موقع)[^:]{0,40}:.*)|(?P<read_also>مقالات [أا]خرى للكاتب.*)"
+    r"\s*(?:(?P<share>رابط الخبر بصحيفة [^:]{1,40}:.*)"
+    r"|(?P<read_also>^مقالات [أا]خرى للكاتب.*|مقالات [أا]خرى للكاتب(?:\S.*)?)"
     r"|(?P<contact>للتواصل مع الكاتب\s+[أا]رسل.*)|(?P<end_mark>//\s*انتهى\s*//))$"
 )
 

@@ -63,6 +63,7 @@ def test_a_line_with_leading_spaces_is_judged_as_its_text() -> None:
         ("الرئيس اليمني ومحافظ عدن ومحافظ أبين ومدير مطار عدن الدولي. // انتهى //",
          "الرئيس اليمني ومحافظ عدن ومحافظ أبين ومدير مطار عدن الدولي.", "end-mark"),
         ("رابط الخبر بصحيفة الوئام: طيران ناس تكرم طاقم طائرة", "", "share"),
+        ("مقالات أخرى للكاتب الشعب الذي يئن جراحاًالمرشدة الطلابية", "", "read-also"),  # a line of titles
     ],
 )
 def test_chrome_glued_to_content_is_cut_off(line: str, content: str, reason: str) -> None:
@@ -76,6 +77,9 @@ def test_chrome_glued_to_content_is_cut_off(line: str, content: str, reason: str
         "ودعا القراء للتواصل مع الكاتب عبر بريده الإلكتروني لإبداء آرائهم",
         "شارك من خلال مبادرته أكثر من ألف متطوع في حملة التشجير",
         "وانتهى الاجتماع // بعد ساعتين من النقاش",
+        "وقد نشرت الصحيفة مقالات أخرى للكاتب نفسه في العام الماضي",  # a sentence, not the list of titles
+        "شارك من خلال تويتر بحملة التوعية أكثر من ألف متطوع",  # no share bar without اكتب رأيك
+        "وقال إن رابط الخبر على موقع الوزارة: لم يعد يعمل",
     ],
 )
 def test_content_that_only_resembles_glued_chrome_is_kept(line: str) -> None:
