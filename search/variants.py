@@ -200,6 +200,20 @@ def synonyms(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return load_synonyms().get(words, ())
 
 
+def word_synonyms(normalized: str) -> tuple[tuple[str, ...], ...]:
+    """Return the synonyms of a query word, or else of what is left of it without a proclitic or و
+    (وترمب, بنتنياهو: those of ترمب, نتنياهو), at least MIN_REMAINDER letters (باب is not ب + آب).
+
+    >>> word_synonyms("وترمب"), word_synonyms("باب")
+    ((('ترامب',),), ())
+    """
+    bare = [normalized[1:]] if normalized.startswith(araby.WAW) and len(normalized) > MIN_REMAINDER else []
+    for form in (normalized, *strip_proclitic(normalized), *bare):
+        if found := synonyms((form,)):
+            return found
+    return ()
+
+
 def expression_query(words: tuple[str, ...], plan: QueryPlan, weight: float) -> wq.Query:
     """Return a query for an equivalent expression: its stem, or its words as a phrase; mark them."""
     if len(words) == 1:
@@ -221,7 +235,7 @@ def _df(generation: Generation, stem: str) -> int:
 
 def expand_variants(generation: Generation, normalized: str, stem: str, plan: QueryPlan) -> list[wq.Query]:
     """Return lower-weight alternatives for one query word that the index knows."""
-    extra: list[wq.Query] = [expression_query(e, plan, SYNONYM_WEIGHT) for e in synonyms((normalized,))]
+    extra: list[wq.Query] = [expression_query(e, plan, SYNONYM_WEIGHT) for e in word_synonyms(normalized)]
     own = _df(generation, stem)
     # the noun a listed adjective keeps apart (سعودي, not سعود) is no spelling of it either
     seen = {stem, stem[:-1]} if stem in NISBA_KEPT else {stem}

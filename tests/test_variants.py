@@ -218,6 +218,8 @@ def test_synonyms_in_all_word_mode(generation, q: str, expected: list[str]) -> N
         ("ترامب", ["trump", "trump2"]),  # an inner alef dropped: no spelling variant makes it, a synonym line does
         ("ترمب", ["trump", "trump2"]),
         ("نتنياهو", ["netanyahu"]),
+        ("وترمب", ["trump", "trump2"]),  # with و or a preposition glued on, the word's synonyms still apply
+        ("لترامب", ["trump", "trump2"]),
     ],
 )
 def test_names_listed_in_two_spellings_find_both(generation, q: str, expected: list[str]) -> None:
