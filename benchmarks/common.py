@@ -4,11 +4,13 @@ percentiles and plain-text tables. Nothing here is timed; the scripts time what 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
 import re
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +20,7 @@ sys.path.append(str(REPO))  # after PYTHONPATH, so another checkout can be measu
 
 from search.analysis import analyze_word  # noqa: E402
 from search.corpus import Article, ReadReport, read_corpus  # noqa: E402
+from search.indexing import build_index, current_generation  # noqa: E402
 
 SEED = 20150721
 _WORD = re.compile(r"[\u0621-\u064a]{3,}")
@@ -31,6 +34,21 @@ def shared_dir() -> Path:
 def default_corpus() -> Path:
     """Return the SaudiNewsNet folder in the shared material."""
     return shared_dir() / "corpora" / "saudinewsnet"
+
+
+def index_parser(description: str) -> argparse.ArgumentParser:
+    """Return an argument parser with --index (default: the SaudiNewsNet index speed.py builds) and --corpus."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "fahras-speed" / "fahras")
+    parser.add_argument("--corpus", type=Path, default=default_corpus())
+    return parser
+
+
+def ready_index(index: Path, corpus: Path) -> Path:
+    """Build ``corpus`` into ``index`` when it holds no generation yet; return ``index``."""
+    if current_generation(index) is None:
+        build_index([corpus], index, procs=2)
+    return index
 
 
 def read_articles(corpus: Path) -> list[Article]:

@@ -10,18 +10,14 @@ same process), the share of the first ten results that hold five words or fewer 
 
 from __future__ import annotations
 
-import argparse
 import random
-import tempfile
-from pathlib import Path
 from statistics import median
 
-from common import SEED, default_corpus, percentile, read_articles, table
+from common import SEED, index_parser, percentile, read_articles, ready_index, table
 
 from search import scoring
 from search.analysis import analyze
 from search.engine import search
-from search.indexing import build_index, current_generation
 from search.request import parse_request
 from search.scoring import doc_frequency
 from search.store import IndexHolder
@@ -54,13 +50,10 @@ def first_pages(generation, words: list[str]) -> list[list[int]]:  # noqa: ANN00
 
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "fahras-speed" / "fahras")
-    parser.add_argument("--corpus", type=Path, default=default_corpus())
+    parser = index_parser(__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=150)
     args = parser.parse_args(argv)
-    if current_generation(args.index) is None:
-        build_index([args.corpus], args.index, procs=2)
+    ready_index(args.index, args.corpus)
     generation = IndexHolder(args.index).get()
     words = sample_words(generation, read_articles(args.corpus), args.words)
     floor = dict(scoring.MIN_SCORED_LENGTH)

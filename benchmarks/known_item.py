@@ -11,18 +11,14 @@ the words came from, or (second table) any paragraph holding the same words in a
 
 from __future__ import annotations
 
-import argparse
 import random
 import re
-import tempfile
-from pathlib import Path
 
-from common import SEED, default_corpus, table
+from common import SEED, index_parser, ready_index, table
 
 from search import query as search_query
 from search.analysis import analyze_word, exact_tokens
 from search.engine import search
-from search.indexing import build_index, current_generation
 from search.request import parse_request
 from search.store import Generation, IndexHolder
 
@@ -68,13 +64,10 @@ def evaluate(generation: Generation, queries: list[tuple[str, int, str]]) -> tup
 
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "fahras-speed" / "fahras")
-    parser.add_argument("--corpus", type=Path, default=default_corpus())
+    parser = index_parser(__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=300)
     args = parser.parse_args(argv)
-    if current_generation(args.index) is None:
-        build_index([args.corpus], args.index, procs=2)
+    ready_index(args.index, args.corpus)
     generation = IndexHolder(args.index).get()
     queries = draw_queries(generation, args.queries)
     boost = search_query.ADJACENT_BOOST

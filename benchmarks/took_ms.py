@@ -9,25 +9,17 @@ again (answered by the cache), and prints the median and p95 of the ``took_ms`` 
 
 from __future__ import annotations
 
-import argparse
-import tempfile
-from pathlib import Path
+from common import index_parser, make_queries, percentile, read_articles, ready_index, table
 
-from common import default_corpus, make_queries, percentile, read_articles, table
-
-from search.indexing import build_index, current_generation
 from web import create_app
 
 
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "fahras-speed" / "fahras")
-    parser.add_argument("--corpus", type=Path, default=default_corpus())
+    parser = index_parser(__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args(argv)
-    if current_generation(args.index) is None:
-        build_index([args.corpus], args.index, procs=2)
+    ready_index(args.index, args.corpus)
     articles = read_articles(args.corpus)
     queries = [q for q in make_queries(articles, args.queries * 3) if q.kind == "words"][: args.queries]
     client = create_app({"INDEX_DIR": str(args.index)}).test_client()
