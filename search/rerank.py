@@ -68,16 +68,23 @@ def evidence_scores(generation: Generation, evidence: wq.Query, docs: np.ndarray
     Title terms score as BM25F; a pair of words within the slop scores as its two terms (the way Whoosh
     scores a span), their positions read from the posting arrays (or the candidate's own text).
     """
-    if not isinstance(evidence, wq.Or):  # one part: its boost is applied with it, not again on the whole
-        return evidence_scores(generation, wq.Or([evidence]), docs)
-    parts = evidence.subqueries
+    # an Or's boost applies to the whole; a single part carries its own boost
+    parts, outer = (evidence.subqueries, evidence.boost) if isinstance(evidence, wq.Or) else ([evidence], 1.0)
     total = np.zeros(len(docs))
     positions: dict[int, dict[str, list[int]]] = {}
     read: dict[tuple[str, str], tuple] = {}  # each word pair's candidates holding both, and their positions
+    scored: dict[tuple[str, str], np.ndarray] = {}  # each term's BM25F at the candidates
     stored = generation.searcher().stored_fields
+
+    def score(term: wq.Term) -> np.ndarray:
+        key = (term.fieldname, term.text)
+        if key not in scored:  # a word is in a title term, then in proximity and side-by-side pairs
+            scored[key] = term_scores(generation, term.fieldname, term.text, docs, BM25_K1, BM25_B)
+        return term.boost * scored[key]
+
     for part in parts:
         if isinstance(part, wq.Term):
-            total += part.boost * term_scores(generation, part.fieldname, part.text, docs, BM25_K1, BM25_B)
+            total += score(part)
         elif _is_word_pair(part):
             a, b = part.qs
             if (a.text, b.text) not in read:  # the same pair near, then side by side: read once
@@ -99,13 +106,10 @@ def evidence_scores(generation: Generation, evidence: wq.Query, docs: np.ndarray
                         positions[doc] = term_positions(stored(doc).get("text", ""))[0]
                     near[i] = _near(positions[doc].get(a.text), positions[doc].get(b.text), part.slop, part.mindist)
             if near.any():
-                pair = sum(
-                    t.boost * term_scores(generation, t.fieldname, t.text, docs, BM25_K1, BM25_B) for t in (a, b)
-                )
-                total += np.where(near, pair, 0.0)
+                total += np.where(near, score(a) + score(b), 0.0)
         else:
             return None
-    return total * getattr(evidence, "boost", 1.0)
+    return total * outer
 
 
 def _is_word_pair(query) -> bool:
