@@ -61,10 +61,7 @@ def split_paragraphs(text: str, report: ReadReport) -> list[str]:
     seen: set[str] = set()
     kept: list[str] = []
     for raw in text.splitlines():
-        line = " ".join(raw.split())
-        if not line:
-            continue
-        line, cut = trim_chrome(line)
+        line, cut = trim_chrome(" ".join(raw.split()))
         if cut:
             report.dropped[cut] += 1
             raw = line  # what is left of it is judged alone

@@ -152,9 +152,8 @@ def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
     for piece in q.split():
         core = piece.strip('"-*')
         norm, stem = analyze_word(core) if core else ("", None)
-        if norm.isdigit():
-            pass  # a number is no misspelling of another (2024 is not 2023)
-        elif norm and norm in words and (df := doc_frequency(generation, "exact", norm)) < MIN_DF:
+        # a number is no misspelling of another (2024 is not 2023)
+        if norm and not norm.isdigit() and norm in words and (df := doc_frequency(generation, "exact", norm)) < MIN_DF:
             unknown = df == 0 and (stem is None or doc_frequency(generation, "text", stem) == 0)
             better = next(iter(nearest_words(generation, norm, max_distance(norm))), None) if unknown else None
             if better is None and (halves := split_glued(generation, norm)):

@@ -101,6 +101,11 @@ def glued_forms(generation: Generation, stem: str) -> list[str]:
     return [p + stem for p in GLUED_PROCLITICS if _df(generation, p + stem)]
 
 
+def _may_vary(word: str) -> bool:
+    """True for an Arabic word long enough to have spelling variants (MIN_VARIANT_LETTERS letters)."""
+    return len(word) >= MIN_VARIANT_LETTERS and araby.is_arabicrange(word[0])
+
+
 def spelling_variants(word: str) -> list[str]:
     """Return the word with one g-letter swapped, one inner hamza on another seat, or one inner long
     vowel added or dropped.
@@ -108,7 +113,7 @@ def spelling_variants(word: str) -> list[str]:
     >>> spelling_variants("بوتن"), spelling_variants("شئون")[:2]
     (['بتن', 'بوتون', 'بوتين'], ['شؤون', 'شئن'])
     """
-    if len(word) < MIN_VARIANT_LETTERS or not araby.is_arabicrange(word[0]):
+    if not _may_vary(word):
         return []
     found = set(hamza_variants(word))
     for i, char in enumerate(word):
@@ -129,7 +134,7 @@ def hamza_variants(word: str) -> list[str]:
     >>> hamza_variants("شئون")
     ['شؤون']
     """
-    if len(word) < MIN_VARIANT_LETTERS or not araby.is_arabicrange(word[0]):
+    if not _may_vary(word):
         return []
     found: set[str] = set()
     for i, char in enumerate(word):
@@ -148,7 +153,7 @@ def k_variants(word: str) -> list[str]:
     >>> k_variants("قازان")
     ['كازان']
     """
-    if len(word) < MIN_VARIANT_LETTERS or not araby.is_arabicrange(word[0]):
+    if not _may_vary(word):
         return []
     swap = {araby.KAF: araby.QAF, araby.QAF: araby.KAF}
     return sorted({word[:i] + swap[c] + word[i + 1 :] for i, c in enumerate(word) if c in swap})
