@@ -8,7 +8,7 @@ from whoosh import query as wq
 from search.engine import search
 from search.query import build_query
 from search.request import parse_query, parse_request
-from tests.helpers.corpus import opened_index
+from tests.helpers.corpus import opened_index, text_rows
 
 
 def stripped(q: wq.Query) -> wq.Query:
@@ -155,8 +155,7 @@ SIDE_BY_SIDE = [
 @pytest.fixture(scope="module")
 def side_by_side(tmp_path_factory: pytest.TempPathFactory):
     """A real index of two paragraphs holding مجلس and الأمن: side by side in one, apart in the other."""
-    rows = [{"id": i, "title": "أخبار", "text": t} for i, t in SIDE_BY_SIDE]
-    with opened_index(tmp_path_factory.mktemp("side"), rows) as opened:
+    with opened_index(tmp_path_factory.mktemp("side"), text_rows(SIDE_BY_SIDE, "أخبار")) as opened:
         yield opened
 
 

@@ -14,7 +14,7 @@ from search.query import BM25_B, BM25_K1, Alternatives, build_query
 from search.request import parse_request
 from search.scoring import scored_terms, top_documents
 from search.store import IndexHolder
-from tests.helpers.corpus import opened_index
+from tests.helpers.corpus import opened_index, text_rows
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +103,7 @@ SHORT_AND_LONG = [
 @pytest.fixture(scope="module")
 def short_and_long(tmp_path_factory: pytest.TempPathFactory):
     """A real index of paragraphs from two words to sixty, each holding المملكة, under a title without it."""
-    rows = [{"id": article_id, "title": "أخبار محلية", "text": text} for article_id, text in SHORT_AND_LONG]
-    with opened_index(tmp_path_factory.mktemp("lengths"), rows) as opened:
+    with opened_index(tmp_path_factory.mktemp("lengths"), text_rows(SHORT_AND_LONG, "أخبار محلية")) as opened:
         yield opened
 
 

@@ -11,9 +11,9 @@ from search.indexing import build_index
 from search.store import Generation, IndexHolder
 
 
-def text_rows(articles: Iterable[tuple[str, str]]) -> list[dict]:
-    """Return rows of untitled articles, one paragraph each, from (id, text) pairs."""
-    return [{"id": article_id, "title": "", "text": text} for article_id, text in articles]
+def text_rows(articles: Iterable[tuple[str, str]], title: str = "") -> list[dict]:
+    """Return rows of one-paragraph articles under one title (none by default) from (id, text) pairs."""
+    return [{"id": article_id, "title": title, "text": text} for article_id, text in articles]
 
 
 @contextmanager
