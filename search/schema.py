@@ -13,8 +13,9 @@ from search.analysis import TOKEN_PATTERN, analyze_word, arabic_analyzer, exact_
 #: 7: ه goes first only after ات; 8: the stop list gained تم, يمكن and mistyped relatives;
 #: 9: Persian-keyboard letters (ی ک) and foreign-sound letters (پ ڤ چ ژ گ) folded, more colloquial
 #: question words stopped, ان ين ون leave three letters, names whose ending looks like a suffix kept,
-#: a lone Arabic letter stopped; 10: a root و kept (وزارة), more protected names, ۀ and ڭ folded.)
-SCHEMA_VERSION = 12
+#: a lone Arabic letter stopped; 10: a root و kept (وزارة), more protected names, ۀ and ڭ folded;
+#: 13: the accusative ا of a word ending ين goes before نا is read as a pronoun: فيينا, مبينا.)
+SCHEMA_VERSION = 13
 #: The article title weighs this much against the paragraph text in BM25F.
 TITLE_BOOST = 0.3
 

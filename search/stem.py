@@ -29,8 +29,10 @@ PRONOUN_SUFFIXES: tuple[str, ...] = ("هما", "كما", "هم", "هن", "كم",
 MIN_PRONOUN_STEM = 3
 #: A word ending ان or ون takes the accusative ا (سكانًا, مليونًا, قانونًا, written with or without its
 #: tanween): that ا is dropped, where نا would have been cut as "our" (سكانا -> سكا, مليونا -> مليو).
-#: ينا keeps the pronoun: رأينا is راي + نا ("our opinion").
-ACCUSATIVE_NUN: tuple[str, ...] = ("انا", "ونا")
+#: So does a word ending ين (مبينًا, يقينًا, يمينًا) and a name ending ينا (فيينا, أثينا, which had
+#: become في and اث: فيينا found وفيات and ألفي). رأينا, نبينا ("our opinion", "our prophet") then
+#: keep an ن: on SaudiNewsNet the accusatives and names are 14 times as many paragraphs.
+ACCUSATIVE_NUN: tuple[str, ...] = ("انا", "ونا", "ينا")
 #: ه is Lucene's too, but tried after ات, so a plural kept it: مقالاته -> مقالات while مقالات -> مقال.
 #: After ات it is the pronoun and goes first. Elsewhere it may be a normalized ة (مدينه), so it keeps
 #: Lucene's place: مدينه -> مدين, not مدين -> مد.

@@ -122,16 +122,24 @@ def test_words_the_names_were_cut_into_keep_their_stem(word: str, expected: str)
         ("مليونا", "مليون"),
         ("قانونا", "قانون"),
         ("مكانا", "مكان"),
+        ("مبينا", "مبين"),  # مبينًا, يقينًا: a word ending ين takes it too
+        ("يقينا", "يقين"),
     ],
 )
 def test_accusative_after_nun_meets_its_word(accusative: str, word: str) -> None:
-    """A word ending ان or ون keeps its ن when the accusative ا follows (سكانا was cut to سكا)."""
+    """A word ending ان, ون or ين keeps its ن when the accusative ا follows (سكانا was cut to سكا)."""
     assert stem(normalize(accusative)) == stem(normalize(word))
 
 
-@pytest.mark.parametrize(("word", "expected"), [("بلادنا", "بلاد"), ("كتابنا", "كتاب"), ("رأينا", "را")])
+@pytest.mark.parametrize(("name", "other"), [("فيينا", "وفيات"), ("فيينا", "ألفي"), ("أثينا", "أثاث")])
+def test_a_name_ending_ina_keeps_its_letters(name: str, other: str) -> None:
+    """فيينا is no في + نا: cut to في it met وفيات and ألفي; أثينا had become اث."""
+    assert len(stem(normalize(name))) == 4 and stem(normalize(name)) != stem(normalize(other))
+
+
+@pytest.mark.parametrize(("word", "expected"), [("بلادنا", "بلاد"), ("كتابنا", "كتاب"), ("بيتنا", "بيت")])
 def test_pronoun_na_still_goes(word: str, expected: str) -> None:
-    """"our" still goes where the word before it does not end ان or ون (رأينا: راي + نا, as before)."""
+    """"our" still goes where the word before it does not end ان, ون or ين."""
     assert expected == stem(normalize(word))
 
 
