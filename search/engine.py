@@ -28,7 +28,7 @@ from search.scoring import phrase_docs, term_postings, top_documents
 from search.snippets import make_snippet, plain_snippet
 from search.store import Generation
 from search.suggest import suggest
-from search.variants import expand_variants
+from search.variants import RankOnly, expand_variants
 
 #: Time budget of one search, in ms, unless the caller gives one (the web layer passes its setting).
 DEFAULT_BUDGET_MS = 2000.0
@@ -151,6 +151,8 @@ def matched_mask(generation: Generation, plan: QueryPlan, deadline: Deadline | N
 
 def _mask(generation: Generation, query: wq.Query, size: int, deadline: Deadline) -> np.ndarray:
     """Evaluate a query's boolean structure as masks; leaves Whoosh must match itself (phrases) fall back."""
+    if isinstance(query, RankOnly):
+        return np.zeros(size, dtype=bool)
     if isinstance(query, wq.Term):
         return _docs_mask(term_docs(generation, query.fieldname, query.text), size)
     if isinstance(query, (wq.Or, wq.DisjunctionMax)) and not getattr(query, "minmatch", 0):
@@ -231,7 +233,6 @@ def _page_by_relevance(
     generation: Generation,
     plan: QueryPlan,
     final: np.ndarray,
-    filtered: bool,
     request: SearchRequest,
     deadline: Deadline,
 ) -> list[tuple[int, float]]:
@@ -242,7 +243,7 @@ def _page_by_relevance(
     # Words and their variants are scored in bulk with numpy; phrases and prefixes go through Whoosh.
     rows = top_documents(generation, plan.query, final, collect, BM25_K1, BM25_B)
     if rows is None:
-        collector = BudgetCollector(TopCollector(limit=collect), deadline, final if filtered else None)
+        collector = BudgetCollector(TopCollector(limit=collect), deadline, final)
         try:
             searcher.search_with_collector(plan.query, collector)
         except TimeLimit:
@@ -327,7 +328,7 @@ def search(
         total = int(final.sum())
     facets = count_facets(generation.columns, matched, masks, request)
     if request.effective_sort == "relevance" and plan.query is not None:
-        page = _page_by_relevance(generation, plan, final, bool(masks), request, deadline)
+        page = _page_by_relevance(generation, plan, final, request, deadline)
     else:
         page = _page_by_date(generation, final, request)
     hits = [_hit(generation, docnum, score, plan, deadline) for docnum, score in page]

@@ -88,6 +88,7 @@ class QueryPlan:
     """The Whoosh query for a request, and the terms a snippet should mark."""
 
     query: wq.Query | None  # None: browse everything
+    any_word: bool = False  # any-word mode: a loose alternative (variants.RankOnly) also matches
     stems: set[str] = field(default_factory=set)  # stems to mark (text field)
     exact_words: set[str] = field(default_factory=set)  # normalized words to mark (exact field)
     phrases: set[tuple[str, ...]] = field(default_factory=set)  # normalized word runs to mark where whole
@@ -262,7 +263,8 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
     :param expand: optional ``(normalized, stem, plan) -> [queries]`` adding lower-weight variants.
     """
     parsed = request.parsed
-    plan = QueryPlan(query=None)
+    any_word = request.mode == "any"
+    plan = QueryPlan(query=None, any_word=any_word)
     all_stop = all(
         c.kind == "word" and all(analyze_word(w)[1] is None for w in exact_tokens(c.text))
         for g in parsed.groups
@@ -282,7 +284,6 @@ def build_query(request: SearchRequest, expand: Callable | None = None) -> Query
             at.append(i)
     if not exact:  # exact words only: no other spelling of a pair either
         _join_word_pairs(_single_words(parsed.groups), at, groups, group_stems, plan)
-    any_word = request.mode == "any"
     if any_word:  # in any-word mode a word may match the article title instead of the paragraph
         for parts, stems in zip(groups, group_stems, strict=True):
             if (pair := getattr(parts[0], "pair", None)) is not None:  # a pair read as one: both in the title

@@ -41,6 +41,8 @@ HAMZA_FORMS = (araby.WAW_HAMZA, araby.YEH_HAMZA, araby.HAMZA)
 NON_JOINING = frozenset((araby.ALEF, araby.DAL, araby.THAL, araby.REH, araby.ZAIN, araby.WAW))
 MIN_VARIANT_LETTERS = 4
 MAX_VARIANTS = 3
+#: A spelling variant's stem has at least this many letters: سوني is not سني -> سن (سنة, السن).
+MIN_VARIANT_STEM = 3
 #: Weights against the typed word's own term (1.0).
 PROCLITIC_WEIGHT = 1.0
 #: The other reading of an initial و is the same word (وزارة / الوزارة): full weight.
@@ -99,6 +101,18 @@ def glued_forms(generation: Generation, stem: str) -> list[str]:
     if generation is None or len(stem) < MIN_REMAINDER or not araby.is_arabicrange(stem[0]):
         return []
     return [p + stem for p in GLUED_PROCLITICS if _df(generation, p + stem)]
+
+
+def drops_pattern_waw(stem: str, variant: str) -> bool:
+    """True when a variant drops the و of the native patterns مفعول or فعول, which is no long vowel of a
+    transliteration: مديون is not مدين (المدينة), ضروب is not ضرب.
+
+    >>> drops_pattern_waw("مديون", "مدين"), drops_pattern_waw("ضروب", "ضرب"), drops_pattern_waw("بوتن", "بتن")
+    (True, True, False)
+    """
+    if len(stem) == 5 and stem[0] == araby.MEEM and stem[3] == araby.WAW:
+        return variant == stem[:3] + stem[4]
+    return len(stem) == 4 and stem[2] == araby.WAW and variant == stem[:2] + stem[3]
 
 
 def _may_vary(word: str) -> bool:
@@ -164,6 +178,15 @@ def k_variants(word: str) -> list[str]:
 #: محمد -> محمود, غرب -> قرب), not the same name; only its hamza may sit on another seat (مسؤول, مسئول).
 ESTABLISHED_SHARE = 0.001
 ESTABLISHED_MIN = 20
+
+
+class RankOnly(wq.Term):
+    """A loose alternative of a word the index knows: it scores where the query matches, matches nothing alone.
+
+    Related forms guess at morphology (تقع -> يقع), and a guess about a known word also joins other words
+    (آيفون -> ايف -> نايف, تلاعبت -> لاعب): such paragraphs would fill the totals, the facet counts and a
+    search sorted by date, where no score keeps them below the paragraphs holding the word.
+    """
 
 
 def _established(generation: Generation, own: int) -> bool:
@@ -269,7 +292,13 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     forms += [] if own else k_variants(normalized)
     for form in forms:
         alt = light_stem(form)
-        if alt not in seen and (df := _df(generation, alt)) and (own or _is_word(generation, form)):
+        if (
+            alt not in seen
+            and len(alt) >= MIN_VARIANT_STEM
+            and not drops_pattern_waw(stem, alt)
+            and (df := _df(generation, alt))
+            and (own or _is_word(generation, form))
+        ):
             seen.add(alt)
             variants.append((df, alt))
     weight = VARIANT_WEIGHT if own else UNKNOWN_WORD_VARIANT_WEIGHT
@@ -280,7 +309,9 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
         if alt not in seen:
             seen.add(alt)
             plan.stems.add(alt)
-            extra.append(wq.Term("text", alt, boost=RELATED_WEIGHT))
+            # the word's accusative (عام -> عاما, عامًا) is the word itself; other forms are guesses
+            loose = own and not plan.any_word and alt != stem + araby.ALEF
+            extra.append((RankOnly if loose else wq.Term)("text", alt, boost=RELATED_WEIGHT))
     if halves := glued_halves(generation, normalized):
         extra.append(_all_words(halves, plan))
     if len(name := compound_stems(normalized)) == 2:  # عبدالعزيز: also عبد العزيز
