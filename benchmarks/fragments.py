@@ -25,14 +25,14 @@ from search.store import IndexHolder
 FRAGMENT_WORDS = 5
 
 
-def sample_words(generation, articles, count: int) -> list[str]:  # noqa: ANN001 (a live Generation)
-    """Return ``count`` seeded title words that 50 to 5,000 paragraphs hold (by their stem)."""
+def sample_words(generation, articles, count: int, low: int = 50, high: int = 5000) -> list[str]:  # noqa: ANN001
+    """Return ``count`` seeded title words that ``low`` to ``high`` paragraphs hold (by their stem)."""
     words = sorted({t["original"] for a in articles for t in analyze(a.title) if t["stem"] and len(t["stem"]) > 2})
     random.Random(SEED).shuffle(words)
     chosen = []
     for word in words:
         stem = analyze(word)[0]["stem"]
-        if 50 <= doc_frequency(generation, "text", stem) <= 5000:
+        if low <= doc_frequency(generation, "text", stem) <= high:
             chosen.append(word)
         if len(chosen) == count:
             break

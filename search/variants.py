@@ -41,6 +41,10 @@ HAMZA_FORMS = (araby.WAW_HAMZA, araby.YEH_HAMZA, araby.HAMZA)
 NON_JOINING = frozenset((araby.ALEF, araby.DAL, araby.THAL, araby.REH, araby.ZAIN, araby.WAW))
 MIN_VARIANT_LETTERS = 4
 MAX_VARIANTS = 3
+#: A spelling variant in more than this many times the paragraphs of a known word is another word
+#: (غادة -> جاد, عمير -> عمر, مغرمة -> مجرم) more often than its spelling (هونج/هونغ, موجيريني/موغيريني
+#: stay within it): in all-word mode it then re-ranks, as a related form does, and matches nothing alone.
+DOMINANT_VARIANT = 10
 #: A spelling variant's stem has at least this many letters: سوني is not سني -> سن (سنة, السن).
 MIN_VARIANT_STEM = 3
 #: Weights against the typed word's own term (1.0).
@@ -302,9 +306,10 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
             seen.add(alt)
             variants.append((df, alt))
     weight = VARIANT_WEIGHT if own else UNKNOWN_WORD_VARIANT_WEIGHT
-    for _, alt in sorted(variants, reverse=True)[:MAX_VARIANTS]:
+    for df, alt in sorted(variants, reverse=True)[:MAX_VARIANTS]:
         plan.stems.add(alt)
-        extra.append(wq.Term("text", alt, boost=weight))
+        loose = own and not plan.any_word and df > DOMINANT_VARIANT * own
+        extra.append((RankOnly if loose else wq.Term)("text", alt, boost=weight))
     for alt in related_stems(generation, stem):
         if alt not in seen:
             seen.add(alt)

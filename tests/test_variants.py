@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 import pytest
 from whoosh import query as wq
@@ -15,6 +16,7 @@ from search.request import parse_request
 from search.rerank import covered
 from search.suggest import SPLIT_RATIO, split_glued
 from search.variants import (
+    DOMINANT_VARIANT,
     ESTABLISHED_MIN,
     GLUED_WEIGHT,
     SYNONYM_WEIGHT,
@@ -573,3 +575,14 @@ def test_the_accusative_of_a_word_is_the_word(loose) -> None:
     """عاما (عامًا, its tanween unwritten) is the word عام in the accusative: a keyword search for عام finds it."""
     hits = search(loose, parse_request({"q": "عام"})).hits
     assert [h["article_id"] for h in hits] == ["school_year", "twenty_years"]
+
+
+def test_a_far_more_frequent_spelling_is_another_word(tmp_path: Path) -> None:
+    """غادة (a name) spelled with ق is قادة: in many times its paragraphs, it is another word, which
+    re-ranks a keyword search for غادة but adds nothing to it; in any-word mode it still matches."""
+    rows = text_rows([("ghada", "قالت غادة إن المعرض يفتح غدا.")])
+    rows += text_rows((f"leaders{i}", f"اجتمع قادة الفرق رقم {i} أمس.") for i in range(DOMINANT_VARIANT + 1))
+    with opened_index(tmp_path, rows) as generation:
+        assert [h["article_id"] for h in search(generation, parse_request({"q": "غادة"})).hits] == ["ghada"]
+        answer = search(generation, parse_request({"q": "غادة", "mode": "any"}))
+        assert answer.hits[0]["article_id"] == "ghada" and answer.total == DOMINANT_VARIANT + 2
