@@ -271,15 +271,18 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     own = _df(generation, stem)
     # the noun a listed adjective keeps apart (سعودي, not سعود) is no spelling of it either
     seen = {stem, stem[:-1]} if stem in NISBA_KEPT else {stem}
-    for rest in strip_proclitic(normalized):
+    waws = [alt for alt in waw_forms(normalized, stem) if _df(generation, alt)]
+    # an initial و the index knows as a root letter (الولاية) is no و + ل: ولاية is not ل + آية
+    root_waw = any(alt.startswith(araby.WAW) for alt in waws)
+    for rest in [] if root_waw else strip_proclitic(normalized):
         alt = light_stem(normalize(rest))
         if alt not in seen and rest not in STOPWORDS and _df(generation, alt) > own:
             seen.add(alt)
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=PROCLITIC_WEIGHT))
             break
-    for alt in waw_forms(normalized, stem):
-        if alt not in seen and _df(generation, alt):
+    for alt in waws:
+        if alt not in seen:
             seen.add(alt)
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=WAW_WEIGHT))

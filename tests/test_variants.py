@@ -586,3 +586,18 @@ def test_a_far_more_frequent_spelling_is_another_word(tmp_path: Path) -> None:
         assert [h["article_id"] for h in search(generation, parse_request({"q": "غادة"})).hits] == ["ghada"]
         answer = search(generation, parse_request({"q": "غادة", "mode": "any"}))
         assert answer.hits[0]["article_id"] == "ghada" and answer.total == DOMINANT_VARIANT + 2
+
+
+def test_a_root_waw_known_to_the_index_is_no_conjunction(tmp_path: Path) -> None:
+    """الولاية shows the و of ولاية is a root letter: ولاية is then not read as و + ل + آية."""
+    rows = text_rows([
+        ("state", "فازت ولاية تكساس بالجائزة."),
+        ("the_state", "تعد الولاية الأكبر مساحة."),
+        ("verse", "قرأ الإمام آية من القرآن."),
+        ("verses", "حفظ الطالب آية الكرسي وآيات أخرى."),
+        ("russia", "زار الوفد روسيا أمس."),
+    ])
+    with opened_index(tmp_path, rows) as generation:
+        assert sorted(h["article_id"] for h in search(generation, parse_request({"q": "ولاية"})).hits) == [
+            "state", "the_state"]
+        assert [h["article_id"] for h in search(generation, parse_request({"q": "ولروسيا"})).hits] == ["russia"]
