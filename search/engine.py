@@ -286,10 +286,10 @@ def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPl
 
 
 def _run(
-    generation: Generation, request: SearchRequest, deadline: Deadline
+    generation: Generation, request: SearchRequest, deadline: Deadline, guesses: bool = False
 ) -> tuple[QueryPlan, np.ndarray, np.ndarray, dict]:
     """Match, filter: return the plan, the query mask, the final mask and the filter masks."""
-    plan = build_query(request, expand=partial(expand_variants, generation))
+    plan = build_query(request, expand=partial(expand_variants, generation), guesses=guesses)
     matched = matched_mask(generation, plan, deadline)
     masks = filter_masks(generation.columns, request)
     final = matched.copy()
@@ -322,6 +322,10 @@ def search(
     plan, matched, final, masks = _run(generation, request, deadline)
     total = int(final.sum())
     relaxed = False
+    if total == 0 and request.mode == "all" and plan.positive_groups and not deadline.passed():
+        # no paragraph holds every word as typed: the guessed forms (يدعون -> يدعو) may, before any word does
+        plan, matched, final, masks = _run(generation, request, deadline, guesses=True)
+        total = int(final.sum())
     if total == 0 and request.mode == "all" and plan.positive_groups > 1 and not deadline.passed():
         relaxed = True
         plan, matched, final, masks = _run(generation, request.with_mode("any"), deadline)

@@ -88,7 +88,7 @@ class QueryPlan:
     """The Whoosh query for a request, and the terms a snippet should mark."""
 
     query: wq.Query | None  # None: browse everything
-    any_word: bool = False  # any-word mode: a loose alternative (variants.RankOnly) also matches
+    guesses_match: bool = False  # a guessed alternative matches (any-word mode, or nothing else did)
     stems: set[str] = field(default_factory=set)  # stems to mark (text field)
     exact_words: set[str] = field(default_factory=set)  # normalized words to mark (exact field)
     phrases: set[tuple[str, ...]] = field(default_factory=set)  # normalized word runs to mark where whole
@@ -257,14 +257,16 @@ def _one(parts: list[wq.Query]) -> wq.Query:
     return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
-def build_query(request: SearchRequest, expand: Callable | None = None) -> QueryPlan:
+def build_query(request: SearchRequest, expand: Callable | None = None, guesses: bool = False) -> QueryPlan:
     """Build the Whoosh query for a request (pure: no index needed).
 
     :param expand: optional ``(normalized, stem, plan) -> [queries]`` adding lower-weight variants.
+    :param guesses: let the guessed forms of a known word match in all-word mode too (they always do in
+        any-word mode); otherwise they only re-rank (:class:`search.variants.RankOnly`).
     """
     parsed = request.parsed
     any_word = request.mode == "any"
-    plan = QueryPlan(query=None, any_word=any_word)
+    plan = QueryPlan(query=None, guesses_match=any_word or guesses)
     all_stop = all(
         c.kind == "word" and all(analyze_word(w)[1] is None for w in exact_tokens(c.text))
         for g in parsed.groups

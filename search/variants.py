@@ -311,14 +311,14 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     weight = VARIANT_WEIGHT if own else UNKNOWN_WORD_VARIANT_WEIGHT
     for df, alt in sorted(variants, reverse=True)[:MAX_VARIANTS]:
         plan.stems.add(alt)
-        loose = own and not plan.any_word and df > DOMINANT_VARIANT * own
+        loose = own and not plan.guesses_match and df > DOMINANT_VARIANT * own
         extra.append((RankOnly if loose else wq.Term)("text", alt, boost=weight))
     for alt in related_stems(generation, stem):
         if alt not in seen:
             seen.add(alt)
             plan.stems.add(alt)
             # the word's accusative (عام -> عاما, عامًا) is the word itself; other forms are guesses
-            loose = own and not plan.any_word and alt != stem + araby.ALEF
+            loose = own and not plan.guesses_match and alt != stem + araby.ALEF
             extra.append((RankOnly if loose else wq.Term)("text", alt, boost=RELATED_WEIGHT))
     if halves := glued_halves(generation, normalized):
         extra.append(_all_words(halves, plan))

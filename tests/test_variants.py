@@ -601,3 +601,10 @@ def test_a_root_waw_known_to_the_index_is_no_conjunction(tmp_path: Path) -> None
         assert sorted(h["article_id"] for h in search(generation, parse_request({"q": "ولاية"})).hits) == [
             "state", "the_state"]
         assert [h["article_id"] for h in search(generation, parse_request({"q": "ولروسيا"})).hits] == ["russia"]
+
+
+def test_guessed_forms_match_when_no_paragraph_holds_every_word(loose) -> None:
+    """No paragraph holds تقع and النهر: the one holding يقع (a related form) and النهر is what the reader
+    gets, before the search is relaxed to any word."""
+    answer = search(loose, parse_request({"q": "تقع النهر"})).to_dict()
+    assert {h["article_id"] for h in answer["results"]} == {"lies0", "lies1", "lies2"} and not answer["relaxed"]
