@@ -129,11 +129,11 @@ def spelling_variants(word: str) -> list[str]:
     vowel added or dropped.
 
     >>> spelling_variants("بوتن"), spelling_variants("شئون")[:2]
-    (['بتن', 'بوتون', 'بوتين'], ['شؤون', 'شئن'])
+    (['بؤتن', 'بتن', 'بوتون', 'بوتين'], ['شؤون', 'شئؤن'])
     """
     if not _may_vary(word):
         return []
-    found = set(hamza_variants(word))
+    found = set(hamza_variants(word)) | set(dropped_hamza(word))
     for i, char in enumerate(word):
         if char in G_LETTERS:
             found.update(word[:i] + g + word[i + 1 :] for g in G_LETTERS if g != char)
@@ -161,6 +161,19 @@ def hamza_variants(word: str) -> list[str]:
             forms = HAMZA_FORMS if word[i - 1] in NON_JOINING else HAMZA_FORMS[:2]
             found.update(word[:i] + form + word[i + 1 :] for form in forms if form != char)
     return sorted(found)
+
+
+def dropped_hamza(word: str) -> list[str]:
+    """Return the word with one و or ي after its first letter written as the hamza it may be the seat of:
+    a keyboard or a hurried hand writes the seat alone (مسوول, رييس, سوال for مسؤول, رئيس, سؤال).
+
+    >>> dropped_hamza("مسوول"), dropped_hamza("رييس")
+    (['مسؤول', 'مسوؤل'], ['رئيس', 'ريئس'])
+    """
+    if not _may_vary(word):
+        return []
+    seats = {araby.WAW: araby.WAW_HAMZA, araby.YEH: araby.YEH_HAMZA}
+    return sorted({word[:i] + seats[c] + word[i + 1 :] for i, c in enumerate(word) if i > 0 and c in seats})
 
 
 def k_variants(word: str) -> list[str]:
@@ -297,6 +310,7 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     # be a word of the index as spelled, not only share a stem with one.
     forms = hamza_variants(normalized) if _established(generation, own) else spelling_variants(normalized)
     forms += [] if own else k_variants(normalized)
+    same_word = set(hamza_variants(normalized)) | set(dropped_hamza(normalized))
     for form in forms:
         alt = light_stem(form)
         if (
@@ -307,11 +321,12 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
             and (own or _is_word(generation, form))
         ):
             seen.add(alt)
-            variants.append((df, alt))
+            variants.append((df, alt, form in same_word))
     weight = VARIANT_WEIGHT if own else UNKNOWN_WORD_VARIANT_WEIGHT
-    for df, alt in sorted(variants, reverse=True)[:MAX_VARIANTS]:
+    for df, alt, hamza in sorted(variants, reverse=True)[:MAX_VARIANTS]:
         plan.stems.add(alt)
-        loose = own and not plan.guesses_match and df > DOMINANT_VARIANT * own
+        # a hamza restored or moved is the same word however much more common (مسوول -> مسؤول)
+        loose = own and not plan.guesses_match and not hamza and df > DOMINANT_VARIANT * own
         extra.append((RankOnly if loose else wq.Term)("text", alt, boost=weight))
     for alt in related_stems(generation, stem):
         if alt not in seen:

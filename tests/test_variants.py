@@ -608,3 +608,15 @@ def test_guessed_forms_match_when_no_paragraph_holds_every_word(loose) -> None:
     gets, before the search is relaxed to any word."""
     answer = search(loose, parse_request({"q": "تقع النهر"})).to_dict()
     assert {h["article_id"] for h in answer["results"]} == {"lies0", "lies1", "lies2"} and not answer["relaxed"]
+
+
+@pytest.mark.parametrize(("typed", "printed"), [("مسوول", "مسؤول"), ("رييس", "رئيس"), ("سوال", "سؤال")])
+def test_a_dropped_hamza_finds_the_word(tmp_path: Path, typed: str, printed: str) -> None:
+    """A hamza left off its seat (مسوول) is the same word as printed (مسؤول), however much more common
+    the printed spelling is: its paragraphs follow the one written as typed."""
+    rows = text_rows([("typed", f"قال ال{typed} إن العمل مستمر.")])
+    rows += text_rows((f"printed{i}", f"أكد ال{printed} رقم {i} أن الخطة جاهزة.") for i in range(DOMINANT_VARIANT + 1))
+    with opened_index(tmp_path, rows) as generation:
+        hits = search(generation, parse_request({"q": typed, "per_page": "50"})).hits
+        assert hits[0]["article_id"] == "typed" and len(hits) == DOMINANT_VARIANT + 2
+        assert f"<mark>ال{printed}</mark>" in hits[1]["snippet"]
