@@ -165,10 +165,15 @@ def test_listed_adjectives_keep_their_yeh(words: list[str], expected: str) -> No
         (["الظهران"], "ظهران"),
         (["سلطان", "السلطان"], "سلطان"),  # not سلط, the stem of السلطة
         (["زهران", "الزهراني"], "زهران"),  # a family name meets its nisba
+        (["جيزان"], "جيزان"),  # not جيز, the stem of الجيزة
+        (["الباحة"], "باحه"),  # not باح "revealed"
+        (["كورونا"], "كورونا"),  # not كور, the stem of الكوري "Korean"
+        (["ميلان"], "ميلان"),  # not ميل "mile"
+        (["الفلبين", "الفلبينية"], "فلبين"),
     ],
 )
-def test_gulf_names_are_protected(words: list[str], expected: str) -> None:
-    """Gulf place and family names whose ending looks like a suffix stay whole."""
+def test_names_are_protected(words: list[str], expected: str) -> None:
+    """Place, family and other names whose ending looks like a suffix stay whole."""
     assert [expected] * len(words) == [stem(normalize(w)) for w in words]
 
 
