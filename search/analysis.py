@@ -22,7 +22,7 @@ from search.wordlists import read_word_list
 
 __all__ = [
     "normalize", "stem", "arabic_analyzer", "exact_analyzer", "STOPWORDS", "analyze", "analyze_word",
-    "exact_tokens", "lucene_analyzer",
+    "exact_tokens", "lucene_analyzer", "written_words",
 ]
 
 #: An Arabic run, or a run of other letters and digits (543.7, 1,000, COVID19): a word glued across
@@ -53,9 +53,24 @@ def _cached_normalize(word: str) -> str:
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
-def _cached_stem(word: str) -> str:
+def _cached_stem(word: str, article: bool = True) -> str:
     """Stem one normalized word, remembered."""
-    return stem(word)
+    return stem(word, article)
+
+
+#: A word written with أل, إل or آل (after و or ف, and ب, ل or ك, at most): its ال is no article, which
+#: is written with a bare alef (ألمانيا, ألعاب, وآلاف, بألمانيا); Lucene's normalization loses the hamza
+#: and then strips the "article": ألمانيا became مانيا "mania", ألعاب عاب "shame", آلاف اف.
+HAMZA_LAM = re.compile("^[وف]?[بلك]?[أإآ]ل")
+
+
+def written_article(raw: str) -> bool:
+    """Return False when a word as written begins with a hamza on alef and lam (see HAMZA_LAM), else True.
+
+    >>> written_article("ألمانيا"), written_article("وَآلاف"), written_article("الألعاب"), written_article("المانيا")
+    (False, False, True, True)
+    """
+    return not HAMZA_LAM.match(araby.strip_diacritics(raw).replace(araby.TATWEEL, ""))
 
 
 class NormalizeFilter(Filter):
@@ -70,6 +85,7 @@ class NormalizeFilter(Filter):
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         fn = _cached_normalize if self.cached else normalize
         for t in tokens:
+            t.article = written_article(t.text)  # read by LightStemFilter
             t.text = fn(t.text)
             if t.text:
                 yield t
@@ -90,7 +106,7 @@ class LightStemFilter(Filter):
         fn = _cached_stem if self.cached else stem
         for t in tokens:
             if not t.stopped:
-                t.text = fn(t.text)
+                t.text = fn(t.text, getattr(t, "article", True))
             yield t
 
 
@@ -156,7 +172,7 @@ def analyze(text: str) -> list[dict[str, object]]:
             {
                 "original": text[t.startchar : t.endchar],
                 "normalized": normalized,
-                "stem": None if stopword else _cached_stem(normalized),
+                "stem": None if stopword else _cached_stem(normalized, written_article(t.text)),
                 "stopword": stopword,
                 "start": t.startchar,
                 "end": t.endchar,
@@ -174,7 +190,16 @@ def exact_tokens(text: str) -> list[str]:
     return [w for t in _tokenizer()(text) if (w := _cached_normalize(t.text))]
 
 
+def written_words(text: str) -> list[str]:
+    """Return the words of a text as written (the tokens exact_tokens normalizes, none left empty).
+
+    >>> written_words("وَألمانيا ـ و2023")
+    ['وَألمانيا', 'و', '2023']
+    """
+    return [t.text for t in _tokenizer()(text) if _cached_normalize(t.text)]
+
+
 def analyze_word(word: str) -> tuple[str, str | None]:
     """Return a normalized word and its stem, or None for the stem of a stopword."""
     norm = _cached_normalize(word)
-    return norm, (None if norm in STOPWORDS else _cached_stem(norm))
+    return norm, (None if norm in STOPWORDS else _cached_stem(norm, written_article(word)))

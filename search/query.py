@@ -13,7 +13,7 @@ from pyarabic import araby
 from whoosh import matching
 from whoosh import query as wq
 
-from search.analysis import analyze_word, exact_tokens
+from search.analysis import analyze_word, exact_tokens, written_words
 from search.errors import QueryError
 from search.names import join_compound
 from search.request import MIN_PREFIX, Clause, SearchRequest
@@ -124,7 +124,7 @@ def _clause_query(
             )
         plan.prefixes.add(words[-1])
         return wq.Prefix("exact", words[-1])
-    forms = [analyze_word(w) for w in exact_tokens(clause.text)]
+    forms = [analyze_word(w) for w in written_words(clause.text)]  # as written: ألمانيا keeps its ال
     if len(forms) == 2 and forms[0][0] in GLUED_TO_LATIN and not araby.is_arabicrange(forms[1][0][0]):
         forms = forms[1:]  # a conjunction or preposition glued to a Latin word or a number (وGoogle, و2015)
     if not forms:
@@ -201,9 +201,9 @@ def _typed_side_by_side(words: list[tuple[str, ...]]) -> list[tuple[str, str]]:
 
 
 def _single_words(parsed: tuple[tuple[Clause, ...], ...]) -> list[tuple[str, ...]]:
-    """Return each group's normalized words when it is one plain word clause, () otherwise."""
+    """Return each group's words as written when it is one plain word clause, () otherwise."""
     return [
-        tuple(exact_tokens(g[0].text)) if len(g) == 1 and g[0].kind == "word" and not g[0].negated else ()
+        tuple(written_words(g[0].text)) if len(g) == 1 and g[0].kind == "word" and not g[0].negated else ()
         for g in parsed
     ]
 
@@ -234,12 +234,13 @@ def _join_word_pairs(
         i, j = at[k], at[k + 1]
         if j != i + 1 or len(words[i]) != 1 or len(words[j]) != 1 or k + 1 == joined:
             continue
-        glued = join_compound(words[i][0], words[j][0])
-        spaced = [analyze_word(w[0])[1] for w in (words[i], words[j])]
+        (first, a), (second, b) = analyze_word(words[i][0]), analyze_word(words[j][0])
+        glued = join_compound(first, second)
+        spaced = [a, b]
         if glued is not None and (stem := analyze_word(glued)[1]) is not None and None not in spaced:
             plan.stems.add(stem)
             alternatives = [wq.Phrase("text", spaced), wq.Term("text", stem)]
-        elif equivalents := synonyms(words[i] + words[j]):
+        elif equivalents := synonyms((first, second)):
             both = wq.And([groups[k][0], groups[k + 1][0]])
             alternatives = [both, *(expression_query(e, plan, SYNONYM_WEIGHT) for e in equivalents)]
         else:

@@ -15,8 +15,9 @@ from search.analysis import TOKEN_PATTERN, analyze_word, arabic_analyzer, exact_
 #: question words stopped, ان ين ون leave three letters, names whose ending looks like a suffix kept,
 #: a lone Arabic letter stopped; 10: a root و kept (وزارة), more protected names, ۀ and ڭ folded;
 #: 13: the accusative ا of a word ending ين goes before نا is read as a pronoun: فيينا, مبينا;
-#: 14: more protected names: جيزان, الباحة, كورونا, ميلان.)
-SCHEMA_VERSION = 14
+#: 14: more protected names: جيزان, الباحة, كورونا, ميلان; 15: a word written with أل, إل or آل keeps
+#: its ال (ألمانيا, ألعاب, آلاف).)
+SCHEMA_VERSION = 15
 #: The article title weighs this much against the paragraph text in BM25F.
 TITLE_BOOST = 0.3
 

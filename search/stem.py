@@ -13,6 +13,7 @@ from search.wordlists import read_word_list
 #: Lucene's prefixes, in its order; only the first that fits is removed.
 #: ال وال بال كال فال لل و
 PREFIXES: tuple[str, ...] = ("ال", "وال", "بال", "كال", "فال", "لل", "و")
+ARTICLE = "ال"
 #: Lucene's suffixes, in its order; each is tried once, so ساهدهات -> ساهده -> ساهد.
 #: ها ان ات ون ين يه ية ه ة ي (ة kept so the stemmer also accepts unnormalized words).
 SUFFIXES: tuple[str, ...] = ("ها", "ان", "ات", "ون", "ين", "يه", "ية", "ه", "ة", "ي")
@@ -110,17 +111,24 @@ def lucene_stem(word: str) -> str:
     return strip_suffixes(strip_prefix(word), pronouns=False, long_stem=2)
 
 
-def stem(word: str) -> str:
+def stem(word: str, article: bool = True) -> str:
     """Stem one normalized Arabic word; Latin words and numbers are returned unchanged.
 
-    >>> stem("والصينية")
-    'صين'
+    :param article: False when the word was written with أل, إل or آل where the stemmer sees ال (after a
+        conjunction or preposition at most): those are its own letters (ألمانيا, ألعاب, آلاف), as the
+        article is never written with a hamza, so only an initial و goes.
+
+    >>> stem("والصينية"), stem("المانيا"), stem("المانيا", article=False), stem("والعاب", article=False)
+    ('صين', 'مانيا', 'المانيا', 'العاب')
     """
     if not _is_arabic_word(word):
         return word
     if word.startswith(araby.WAW) and (kept := root_waw_stem(word)) is not None:
         return kept  # the و is a root letter (وزارة), not "and"
-    stripped = strip_prefix(word)
+    if article:
+        stripped = strip_prefix(word)
+    else:
+        stripped = word[1:] if word.startswith(araby.WAW + ARTICLE) and len(word) >= 4 else word
     if stripped in PROTECTED:
         return stripped
     if stripped != word and stripped.startswith(araby.WAW) and (kept := root_waw_stem(stripped)) is not None:

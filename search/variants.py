@@ -19,7 +19,7 @@ from search.analysis import STOPWORDS, analyze_word, exact_tokens
 from search.names import split_compound
 from search.normalize import normalize
 from search.scoring import doc_frequency
-from search.stem import NISBA_KEPT, WAW_WORDS, strip_prefix, strip_suffixes
+from search.stem import ARTICLE, NISBA_KEPT, WAW_WORDS, strip_prefix, strip_suffixes
 from search.stem import stem as light_stem
 from search.suggest import max_distance, nearest_words, split_glued
 
@@ -96,6 +96,19 @@ def waw_forms(normalized: str, stem: str) -> list[str]:
     if stem.startswith(araby.WAW) and len(stem) >= 4 and stem not in WAW_WORDS:
         forms.append(stem[1:])  # not for a root و (وزير is never و + زير)
     return [f for f in forms if f != stem]
+
+
+def hamza_lam_forms(normalized: str, stem: str) -> list[str]:
+    """Return the stem a word typed with a bare ال would have if its ال were its own letters, written
+    with a hamza in the paragraphs (المانيا for ألمانيا, العاب for ألعاب): the same word at full weight.
+
+    >>> hamza_lam_forms("المانيا", "مانيا"), hamza_lam_forms("السنه", "سن")
+    (['المانيا'], ['السن'])
+    """
+    if not normalized.startswith((ARTICLE, araby.WAW + ARTICLE)):
+        return []
+    whole = light_stem(normalized, article=False)
+    return [whole] if whole != stem else []
 
 
 def glued_forms(generation: Generation, stem: str) -> list[str]:
@@ -285,6 +298,8 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     # the noun a listed adjective keeps apart (سعودي, not سعود) is no spelling of it either
     seen = {stem, stem[:-1]} if stem in NISBA_KEPT else {stem}
     waws = [alt for alt in waw_forms(normalized, stem) if _df(generation, alt)]
+    # ال read as the word's own letters only where it is the commoner reading (المانيا, not السنة -> ألسنة)
+    waws += [alt for alt in hamza_lam_forms(normalized, stem) if _df(generation, alt) > own]
     # an initial و the index knows as a root letter (الولاية) is no و + ل: ولاية is not ل + آية
     root_waw = any(alt.startswith(araby.WAW) for alt in waws)
     for rest in [] if root_waw else strip_proclitic(normalized):

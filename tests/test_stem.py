@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from search.analysis import analyze_word
 from search.normalize import normalize
 from search.stem import PROTECTED, lucene_stem, stem
 
@@ -227,3 +228,19 @@ def test_lucene_stem_keeps_lucene_suffix_lengths(word: str, expected: str) -> No
 def test_conjunction_waw_still_goes(word: str, expected: str) -> None:
     """The conjunction و still goes from other words, and زار "visited" is its own stem."""
     assert expected == stem(normalize(word))
+
+
+@pytest.mark.parametrize(
+    ("words", "other"),
+    [
+        (["ألمانيا", "وألمانيا", "أَلْمانيا"], "مانيا"),  # not "mania"
+        (["ألعاب", "الألعاب", "وألعاب", "بالألعاب"], "عاب"),  # not "shame"
+        (["آلاف", "الآلاف", "وآلاف"], "اف"),
+        (["ألبوم", "الألبوم"], "بوم"),  # not "owl"
+    ],
+)
+def test_a_hamza_on_alef_before_lam_is_no_article(words: list[str], other: str) -> None:
+    """The article is written with a bare alef: ألـ, إلـ, آلـ are the word's own letters, kept with or
+    without the article, a conjunction or a preposition before them."""
+    stems = {analyze_word(w)[1] for w in words}
+    assert len(stems) == 1 and stems != {analyze_word(other)[1]}

@@ -620,3 +620,17 @@ def test_a_dropped_hamza_finds_the_word(tmp_path: Path, typed: str, printed: str
         hits = search(generation, parse_request({"q": typed, "per_page": "50"})).hits
         assert hits[0]["article_id"] == "typed" and len(hits) == DOMINANT_VARIANT + 2
         assert f"<mark>ال{printed}</mark>" in hits[1]["snippet"]
+
+
+def test_a_bare_article_may_be_a_dropped_hamza(tmp_path: Path) -> None:
+    """المانيا typed without its hamza still finds ألمانيا, first; ألمانيا with it finds no mania."""
+    rows = text_rows([
+        ("germany", "زار الوفد ألمانيا الأسبوع الماضي."),
+        ("germany2", "فازت ألمانيا بالمباراة."),
+        ("mania", "انتشرت مانيا التسوق بين الشباب."),
+    ])
+    with opened_index(tmp_path, rows) as generation:
+        assert {h["article_id"] for h in search(generation, parse_request({"q": "ألمانيا"})).hits} == {
+            "germany", "germany2"}
+        bare = {h["article_id"] for h in search(generation, parse_request({"q": "المانيا"})).hits}
+        assert bare >= {"germany", "germany2"}
