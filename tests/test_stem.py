@@ -244,3 +244,12 @@ def test_a_hamza_on_alef_before_lam_is_no_article(words: list[str], other: str) 
     without the article, a conjunction or a preposition before them."""
     stems = {analyze_word(w)[1] for w in words}
     assert len(stems) == 1 and stems != {analyze_word(other)[1]}
+
+
+def test_riyadh_is_not_sport() -> None:
+    """الرياض (the city) has its own stem: الرياضة, الرياضي and الرياضية ("sport", "sports") do not meet it,
+    nor does السوري ("Syrian") meet سور ("wall")."""
+    city = analyze_word("الرياض")[1]
+    assert city == analyze_word("بالرياض")[1]
+    assert city not in {analyze_word(w)[1] for w in ("الرياضة", "الرياضي", "الرياضية", "رياضيين")}
+    assert analyze_word("السوري")[1] != analyze_word("سور")[1]

@@ -634,3 +634,15 @@ def test_a_bare_article_may_be_a_dropped_hamza(tmp_path: Path) -> None:
             "germany", "germany2"}
         bare = {h["article_id"] for h in search(generation, parse_request({"q": "المانيا"})).hits}
         assert bare >= {"germany", "germany2"}
+
+
+def test_sport_finds_its_adjective_not_the_city(tmp_path: Path) -> None:
+    """رياضة and رياضي are linked again (synonyms), apart from الرياض."""
+    rows = text_rows([
+        ("city", "وصل الوفد إلى الرياض مساء أمس."),
+        ("sport", "تحظى الرياضة باهتمام كبير."),
+        ("sports", "افتتح النادي منشآته الرياضية الجديدة."),
+    ])
+    with opened_index(tmp_path, rows) as generation:
+        assert [h["article_id"] for h in search(generation, parse_request({"q": "الرياض"})).hits] == ["city"]
+        assert {h["article_id"] for h in search(generation, parse_request({"q": "رياضة"})).hits} == {"sport", "sports"}
