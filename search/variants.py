@@ -365,6 +365,7 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
 #: تقع finds يقع and ولدت finds ولد, at RELATED_WEIGHT. The pattern فعول is read the same way, so that
 #: الحدود finds يحدها and سقوط finds سقطت; so is the plural pattern أفعال (الاعراض finds عرض).
 VERB_PREFIXES = (araby.YEH, araby.TEH, araby.NOON, araby.ALEF)
+IMPERFECT_PREFIXES = (araby.YEH, araby.TEH, araby.NOON)
 RELATED_ENDINGS = (araby.TEH, araby.WAW + araby.ALEF, araby.ALEF, araby.WAW, araby.YEH)
 RELATED_WEIGHT = 0.2
 MAX_RELATED = 5
@@ -458,7 +459,13 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
 def _related_stems(generation: Generation, stem: str) -> tuple[str, ...]:
     """Look up the related stems of :func:`related_stems` (a few dozen document-frequency look-ups)."""
     keys = root_keys(stem)
-    candidates = {p + key + e for key in keys for p in ("", *VERB_PREFIXES) for e in ("", *RELATED_ENDINGS)}
+    # a two-letter key (تقع -> قع) links imperfect verbs only: bare or with ا, it is another word (يمن -> امن)
+    candidates = {
+        p + key + e
+        for key in keys
+        for p in (("", *VERB_PREFIXES) if len(key) > 2 else IMPERFECT_PREFIXES)
+        for e in ("", *RELATED_ENDINGS)
+    }
     candidates.update(fuul_form(key) for key in keys if len(key) in (2, 3))
     candidates.update(afaal_form(key) for key in keys if len(key) == 3)
     found = []

@@ -646,3 +646,16 @@ def test_sport_finds_its_adjective_not_the_city(tmp_path: Path) -> None:
     with opened_index(tmp_path, rows) as generation:
         assert [h["article_id"] for h in search(generation, parse_request({"q": "الرياض"})).hits] == ["city"]
         assert {h["article_id"] for h in search(generation, parse_request({"q": "رياضة"})).hits} == {"sport", "sports"}
+
+
+def test_a_two_letter_key_links_imperfect_verbs_only(tmp_path: Path) -> None:
+    """تقع and يقع share the key قع (its و dropped); يمن has the same shape, and الأمن is no form of it."""
+    rows = text_rows([
+        ("yemen", "زار الوفد اليمن أمس."),
+        ("security", "ناقش المجلس الأمن الإقليمي."),
+        ("lies", "يقع المتحف قرب النهر."),
+        ("located", "تقع القلعة على التل."),
+    ])
+    with opened_index(tmp_path, rows) as generation:
+        assert "امن" not in related_stems(generation, "يمن")
+        assert "يقع" in related_stems(generation, "تقع")
