@@ -3,7 +3,8 @@
 ``expand_variants(generation, normalized, stem, plan)`` returns extra Whoosh queries for one query word;
 :func:`search.query.build_query` ORs them with the word's own term. Candidates that the index does not
 know are never added, so a guess cannot match noise: بروسيا adds روسيا only when روسيا is indexed, and
-فرنسا is never read as ف + رنسا.
+فرنسا is never read as ف + رنسا. In all-word mode the guesses about a word the index knows (a related
+form, a far commoner spelling) are :class:`RankOnly`: they re-rank, and match nothing alone.
 """
 
 from __future__ import annotations
@@ -297,11 +298,11 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     own = _df(generation, stem)
     # the noun a listed adjective keeps apart (سعودي, not سعود) is no spelling of it either
     seen = {stem, stem[:-1]} if stem in NISBA_KEPT else {stem}
-    waws = [alt for alt in waw_forms(normalized, stem) if _df(generation, alt)]
+    readings = [alt for alt in waw_forms(normalized, stem) if _df(generation, alt)]  # of its و, its ال
     # ال read as the word's own letters only where it is the commoner reading (المانيا, not السنة -> ألسنة)
-    waws += [alt for alt in hamza_lam_forms(normalized, stem) if _df(generation, alt) > own]
+    readings += [alt for alt in hamza_lam_forms(normalized, stem) if _df(generation, alt) > own]
     # an initial و the index knows as a root letter (الولاية) is no و + ل: ولاية is not ل + آية
-    root_waw = any(alt.startswith(araby.WAW) for alt in waws)
+    root_waw = any(alt.startswith(araby.WAW) for alt in readings)
     for rest in [] if root_waw else strip_proclitic(normalized):
         alt = light_stem(normalize(rest))
         if alt not in seen and rest not in STOPWORDS and _df(generation, alt) > own:
@@ -309,7 +310,7 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
             plan.stems.add(alt)
             extra.append(wq.Term("text", alt, boost=PROCLITIC_WEIGHT))
             break
-    for alt in waws:
+    for alt in readings:
         if alt not in seen:
             seen.add(alt)
             plan.stems.add(alt)
