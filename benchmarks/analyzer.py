@@ -52,8 +52,9 @@ def p95(values: list[float]) -> float:
 
 def table(name: str, paragraphs: list[str], repeat: int) -> None:
     """Print the comparison table for one corpus."""
-    analysis._cached_normalize.cache_clear()
-    analysis._cached_stem.cache_clear()
+    caches = (analysis._cached_normalize, analysis._cached_read, analysis._cached_stem, analysis._cached_whole_stem)
+    for cache in caches:
+        cache.cache_clear()
     rows = [
         ("fahras, no cache", analysis.arabic_analyzer(cached=False)),
         ("fahras, cache cold (1st pass)", analysis.arabic_analyzer(cached=True)),

@@ -53,9 +53,20 @@ def _cached_normalize(word: str) -> str:
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
-def _cached_stem(word: str, article: bool = True) -> str:
+def _cached_stem(word: str) -> str:
     """Stem one normalized word, remembered."""
-    return stem(word, article)
+    return stem(word)
+
+
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def _cached_whole_stem(word: str) -> str:
+    """Stem one normalized word whose ال is its own (see written_article), remembered."""
+    return stem(word, article=False)
+
+
+def _stem_as_written(normalized: str, article: bool) -> str:
+    """Stem a normalized word as :func:`written_article` read it."""
+    return _cached_stem(normalized) if article else _cached_whole_stem(normalized)
 
 
 #: A word written with أل, إل or آل (after و or ف, and ب, ل or ك, at most): its ال is no article, which
@@ -73,6 +84,14 @@ def written_article(raw: str) -> bool:
     return not HAMZA_LAM.match(araby.strip_diacritics(raw).replace(araby.TATWEEL, ""))
 
 
+def read_word(raw: str) -> tuple[str, bool]:
+    """Return a word normalized and whether a leading ال may be its article (:func:`written_article`)."""
+    return normalize(raw), written_article(raw)
+
+
+_cached_read = lru_cache(maxsize=WORD_CACHE_SIZE)(read_word)
+
+
 class NormalizeFilter(Filter):
     """Normalize each token's text; drop tokens left empty (a lone mark or tatweel)."""
 
@@ -83,10 +102,9 @@ class NormalizeFilter(Filter):
         return type(other) is type(self)
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        fn = _cached_normalize if self.cached else normalize
+        fn = _cached_read if self.cached else read_word
         for t in tokens:
-            t.article = written_article(t.text)  # read by LightStemFilter
-            t.text = fn(t.text)
+            t.text, t.article = fn(t.text)  # article: read by LightStemFilter
             if t.text:
                 yield t
 
@@ -103,10 +121,10 @@ class LightStemFilter(Filter):
         return type(other) is type(self)
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        fn = _cached_stem if self.cached else stem
         for t in tokens:
             if not t.stopped:
-                t.text = fn(t.text, getattr(t, "article", True))
+                article = getattr(t, "article", True)
+                t.text = _stem_as_written(t.text, article) if self.cached else stem(t.text, article)
             yield t
 
 
@@ -172,7 +190,7 @@ def analyze(text: str) -> list[dict[str, object]]:
             {
                 "original": text[t.startchar : t.endchar],
                 "normalized": normalized,
-                "stem": None if stopword else _cached_stem(normalized, written_article(t.text)),
+                "stem": None if stopword else _stem_as_written(normalized, written_article(t.text)),
                 "stopword": stopword,
                 "start": t.startchar,
                 "end": t.endchar,
@@ -202,4 +220,4 @@ def written_words(text: str) -> list[str]:
 def analyze_word(word: str) -> tuple[str, str | None]:
     """Return a normalized word and its stem, or None for the stem of a stopword."""
     norm = _cached_normalize(word)
-    return norm, (None if norm in STOPWORDS else _cached_stem(norm, written_article(word)))
+    return norm, (None if norm in STOPWORDS else _stem_as_written(norm, written_article(word)))
