@@ -182,7 +182,7 @@ def analyze(text: str) -> list[dict[str, object]]:
     """
     rows: list[dict[str, object]] = []
     for t in _tokenizer()(text, chars=True):
-        normalized = _cached_normalize(t.text)
+        normalized, article = _cached_read(t.text)
         if not normalized:
             continue
         stopword = normalized in STOPWORDS
@@ -190,7 +190,7 @@ def analyze(text: str) -> list[dict[str, object]]:
             {
                 "original": text[t.startchar : t.endchar],
                 "normalized": normalized,
-                "stem": None if stopword else _stem_as_written(normalized, written_article(t.text)),
+                "stem": None if stopword else _stem_as_written(normalized, article),
                 "stopword": stopword,
                 "start": t.startchar,
                 "end": t.endchar,
@@ -219,5 +219,5 @@ def written_words(text: str) -> list[str]:
 
 def analyze_word(word: str) -> tuple[str, str | None]:
     """Return a normalized word and its stem, or None for the stem of a stopword."""
-    norm = _cached_normalize(word)
-    return norm, (None if norm in STOPWORDS else _stem_as_written(norm, written_article(word)))
+    norm, article = _cached_read(word)
+    return norm, (None if norm in STOPWORDS else _stem_as_written(norm, article))
