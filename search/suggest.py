@@ -156,7 +156,9 @@ def suggest(generation: Generation, q: str, words: list[str]) -> str | None:
         if norm and not norm.isdigit() and norm in words and (df := doc_frequency(generation, "exact", norm)) < MIN_DF:
             unknown = df == 0 and (stem is None or doc_frequency(generation, "text", stem) == 0)
             better = next(iter(nearest_words(generation, norm, max_distance(norm))), None) if unknown else None
-            if better is None and (halves := split_glued(generation, norm)):
+            # a word known by its stem (انفصاله, وتريدها) is no two words glued (انف صاله, وتر يدها)
+            rare_stem = stem is None or doc_frequency(generation, "text", stem) < MIN_DF
+            if better is None and rare_stem and (halves := split_glued(generation, norm)):
                 better = _typed_halves(core, halves)
             if better and better != norm:
                 piece = piece.replace(core, better)

@@ -22,7 +22,7 @@ from search.normalize import normalize
 from search.scoring import doc_frequency
 from search.stem import ARTICLE, NISBA_KEPT, WAW_WORDS, strip_prefix, strip_suffixes
 from search.stem import stem as light_stem
-from search.suggest import max_distance, nearest_words, split_glued
+from search.suggest import MIN_DF, max_distance, nearest_words, split_glued
 
 if TYPE_CHECKING:
 
@@ -351,7 +351,7 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
             # the word's accusative (عام -> عاما, عامًا) is the word itself; other forms are guesses
             loose = own and not plan.guesses_match and alt != stem + araby.ALEF
             extra.append((RankOnly if loose else wq.Term)("text", alt, boost=RELATED_WEIGHT))
-    if halves := glued_halves(generation, normalized):
+    if own < MIN_DF and (halves := glued_halves(generation, normalized)):  # انفصاله is no انف + صاله
         extra.append(_all_words(halves, plan))
     if len(name := compound_stems(normalized)) == 2:  # عبدالعزيز: also عبد العزيز
         extra.append(_all_words(name, plan))

@@ -659,3 +659,14 @@ def test_a_two_letter_key_links_imperfect_verbs_only(tmp_path: Path) -> None:
     with opened_index(tmp_path, rows) as generation:
         assert "امن" not in related_stems(generation, "يمن")
         assert "يقع" in related_stems(generation, "تقع")
+
+
+def test_a_word_known_by_its_stem_is_not_two_words_glued(tmp_path: Path) -> None:
+    """انفصاله (his separation) is in one paragraph, but الانفصال in others: it is no انف + صاله glued,
+    neither as a suggestion nor as a match, however common انف and صاله are."""
+    rows = text_rows([("his", "أعلن انفصاله عن الحزب."), ("the", "ناقش البرلمان الانفصال."), ("a", "رفض الانفصال.")])
+    rows += text_rows((f"nose{i}", f"كسر انف اللاعب في صاله رقم {i}.") for i in range(SPLIT_RATIO + 1))
+    with opened_index(tmp_path, rows) as generation:
+        result = search(generation, parse_request({"q": "انفصاله"}))
+        assert result.suggestion is None
+        assert {h["article_id"] for h in result.hits} == {"his", "the", "a"}
