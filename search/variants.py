@@ -303,8 +303,11 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     readings += [alt for alt in hamza_lam_forms(normalized, stem) if _df(generation, alt) > own]
     # an initial و the index knows as a root letter (الولاية) is no و + ل: ولاية is not ل + آية
     root_waw = any(alt.startswith(araby.WAW) for alt in readings)
+    article = stem == light_stem(normalized)  # False: typed with أل (بألمانيا), whose ال stays after ب
     for rest in [] if root_waw else strip_proclitic(normalized):
-        alt = light_stem(normalize(rest))
+        # after ل the article is written لل: لالمانيا is ل + ألمانيا
+        own_al = not article or (normalized[: len(normalized) - len(rest)].endswith("ل") and rest.startswith(ARTICLE))
+        alt = light_stem(normalize(rest), not own_al)
         if alt not in seen and rest not in STOPWORDS and _df(generation, alt) > own:
             seen.add(alt)
             plan.stems.add(alt)

@@ -670,3 +670,15 @@ def test_a_word_known_by_its_stem_is_not_two_words_glued(tmp_path: Path) -> None
         result = search(generation, parse_request({"q": "انفصاله"}))
         assert result.suggestion is None
         assert {h["article_id"] for h in result.hits} == {"his", "the", "a"}
+
+
+@pytest.mark.parametrize("q", ["بألمانيا", "لألمانيا", "ولألمانيا"])
+def test_a_proclitic_before_hamza_lam_keeps_the_word(tmp_path: Path, q: str) -> None:
+    """ب or ل before ألمانيا is read off and leaves ألمانيا (ل + the article is written لل), not مانيا."""
+    rows = text_rows([
+        ("germany", "زار الوفد ألمانيا الأسبوع الماضي."),
+        ("mania", "انتشرت مانيا التسوق بين الشباب."),
+        ("mania2", "تحولت مانيا الألعاب إلى ظاهرة."),
+    ])
+    with opened_index(tmp_path, rows) as generation:
+        assert [h["article_id"] for h in search(generation, parse_request({"q": q})).hits] == ["germany"]
