@@ -298,6 +298,11 @@ def _run(
     return plan, matched, final, masks
 
 
+def _has_guesses(query: wq.Query | None) -> bool:
+    """Return True when a query holds a guessed alternative (:class:`search.variants.RankOnly`)."""
+    return query is not None and any(isinstance(leaf, RankOnly) for leaf in query.leaves())
+
+
 def cache_key(generation: Generation, request: SearchRequest) -> tuple:
     """The normalized request and the generation: what makes two answers the same."""
     return (
@@ -322,8 +327,9 @@ def search(
     plan, matched, final, masks = _run(generation, request, deadline)
     total = int(final.sum())
     relaxed = False
-    if total == 0 and request.mode == "all" and plan.positive_groups and not deadline.passed():
-        # no paragraph holds every word as typed: the guessed forms (يدعون -> يدعو) may, before any word does
+    if not matched.any() and request.mode == "all" and _has_guesses(plan.query) and not deadline.passed():
+        # no paragraph holds every word as typed (filters aside: a word the index holds but a source does
+        # not is no reason to guess): the guessed forms (يدعون -> يدعو) may, before any word does
         plan, matched, final, masks = _run(generation, request, deadline, guesses=True)
         total = int(final.sum())
     if total == 0 and request.mode == "all" and plan.positive_groups > 1 and not deadline.passed():

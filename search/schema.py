@@ -16,8 +16,9 @@ from search.analysis import TOKEN_PATTERN, analyze_word, arabic_analyzer, exact_
 #: a lone Arabic letter stopped; 10: a root و kept (وزارة), more protected names, ۀ and ڭ folded;
 #: 13: the accusative ا of a word ending ين goes before نا is read as a pronoun: فيينا, مبينا;
 #: 14: more protected names: جيزان, الباحة, كورونا, ميلان; 15: a word written with أل, إل or آل keeps
-#: its ال (ألمانيا, ألعاب, آلاف); 16: الرياضة, رياضي and سوري kept apart from الرياض and سور.)
-SCHEMA_VERSION = 16
+#: its ال (ألمانيا, ألعاب, آلاف); 16: الرياضة, رياضي and سوري kept apart from الرياض and سور; 17: such a word
+#: keeps three letters (آلات, الآلات are not ال).)
+SCHEMA_VERSION = 17
 #: The article title weighs this much against the paragraph text in BM25F.
 TITLE_BOOST = 0.3
 

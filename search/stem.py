@@ -134,6 +134,8 @@ def stem(word: str, article: bool = True) -> str:
     if stripped != word and stripped.startswith(araby.WAW) and (kept := root_waw_stem(stripped)) is not None:
         return kept  # after the conjunction or the article (ووفقا, الوزارته)
     stem_ = bare_final_hamza(strip_suffixes(stripped))
+    if len(stem_) < 3 and stripped.startswith(ARTICLE) and (not article or stripped != word):
+        return stripped  # آلات, الآلات, آلة, إله keep their endings rather than all become ال
     if (adjective := stem_ + araby.YEH) in NISBA_KEPT and stripped.startswith(adjective):
         return adjective  # السعودية -> سعودي, not the name سعود
     return stem_

@@ -267,6 +267,7 @@ def word_synonyms(normalized: str) -> tuple[tuple[str, ...], ...]:
     ((('ترامب',),), ())
     """
     bare = [normalized[1:]] if normalized.startswith(araby.WAW) and len(normalized) > MIN_REMAINDER else []
+    bare += [strip_prefix(normalized)] if normalized.startswith(ARTICLE) else []  # الرياضة: those of رياضة
     for form in (normalized, *strip_proclitic(normalized), *bare):
         if found := synonyms((form,)):
             return found
@@ -344,8 +345,10 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     weight = VARIANT_WEIGHT if own else UNKNOWN_WORD_VARIANT_WEIGHT
     for df, alt, hamza in sorted(variants, reverse=True)[:MAX_VARIANTS]:
         plan.stems.add(alt)
-        # a hamza restored or moved is the same word however much more common (مسوول -> مسؤول)
-        loose = own and not plan.guesses_match and not hamza and df > DOMINANT_VARIANT * own
+        # a hamza restored or moved in a slip (a word of one paragraph: مسوول) is the same word however much
+        # more common (مسؤول); in a word of its own (بايع, هايل) the commoner one (بائع, هائل) is another word
+        slip = hamza and own < MIN_DF
+        loose = own and not plan.guesses_match and not slip and df > DOMINANT_VARIANT * own
         extra.append((RankOnly if loose else wq.Term)("text", alt, boost=weight))
     for alt in related_stems(generation, stem):
         if alt not in seen:
@@ -462,8 +465,9 @@ def related_stems(generation: Generation, stem: str) -> list[str]:
 
 def _related_stems(generation: Generation, stem: str) -> tuple[str, ...]:
     """Look up the related stems of :func:`related_stems` (a few dozen document-frequency look-ups)."""
-    keys = root_keys(stem)
-    # a two-letter key (تقع -> قع) links imperfect verbs only: bare or with ا, it is another word (يمن -> امن)
+    # a two-letter key (تقع -> قع) links imperfect verbs only: bare or with ا, it is another word (يمن -> امن),
+    # and from a stem with ا (الأمن -> امن -> من) it is none (امن is no verb "I ...")
+    keys = {k for k in root_keys(stem) if len(k) > 2 or stem[0] != araby.ALEF}
     candidates = {
         p + key + e
         for key in keys

@@ -253,3 +253,9 @@ def test_riyadh_is_not_sport() -> None:
     assert city == analyze_word("بالرياض")[1]
     assert city not in {analyze_word(w)[1] for w in ("الرياضة", "الرياضي", "الرياضية", "رياضيين")}
     assert analyze_word("السوري")[1] != analyze_word("سور")[1]
+
+
+def test_a_hamza_lam_word_keeps_three_letters() -> None:
+    """آلات and الآلات ("machines") meet, and neither is cut to ال with آلة and إله."""
+    stems = [analyze_word(w)[1] for w in ("آلات", "الآلات", "آلة", "إله")]
+    assert stems[0] == stems[1] and all(len(s) >= 3 for s in stems)
