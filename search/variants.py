@@ -300,6 +300,10 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     # the noun a listed adjective keeps apart (سعودي, not سعود) is no spelling of it either
     seen = {stem, stem[:-1]} if stem in NISBA_KEPT else {stem}
     readings = [alt for alt in waw_forms(normalized, stem) if _df(generation, alt)]  # of its و, its ال
+    if (article_stem := light_stem(normalized)) != stem and _df(generation, stem) > _df(generation, article_stem):
+        # typed with its hamza (ألمانيا): the paragraphs that print it bare (المانيا) hold it as typed
+        plan.exact_words.add(normalized)
+        extra.append(wq.Term("exact", normalized))
     # ال read as the word's own letters only where it is the commoner reading (المانيا, not السنة -> ألسنة)
     readings += [alt for alt in hamza_lam_forms(normalized, stem) if _df(generation, alt) > own]
     # an initial و the index knows as a root letter (الولاية) is no و + ل: ولاية is not ل + آية

@@ -703,3 +703,14 @@ def test_a_hamza_restored_in_a_word_of_its_own_is_another_word(tmp_path: Path) -
     with opened_index(tmp_path, rows) as generation:
         hits = search(generation, parse_request({"q": "بايع"})).hits
         assert {h["article_id"] for h in hits} == {"pledge0", "pledge1"}
+
+
+def test_a_word_typed_with_its_hamza_finds_it_printed_bare(tmp_path: Path) -> None:
+    """ألمانيا typed with its hamza also finds المانيا printed bare (held as typed in the exact field), not
+    مانيا "mania", which shares the bare spelling's stem."""
+    rows = text_rows((f"germany{i}", f"زار الوفد ألمانيا رقم {i}.") for i in range(3))
+    rows += text_rows([("bare", "فازت المانيا بالمباراة."), ("mania", "انتشرت مانيا التسوق بين الشباب.")])
+    with opened_index(tmp_path, rows) as generation:
+        hits = search(generation, parse_request({"q": "ألمانيا"})).hits
+        assert {h["article_id"] for h in hits} == {"germany0", "germany1", "germany2", "bare"}
+        assert "<mark>المانيا</mark>" in next(h["snippet"] for h in hits if h["article_id"] == "bare")
