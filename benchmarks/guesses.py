@@ -3,16 +3,17 @@
 Usage: ``python benchmarks/guesses.py [--index DIR] [--corpus DIR] [--words 300]``
 
 Builds the SaudiNewsNet index into ``--index`` when it holds none, draws ``--words`` seeded words of the
-corpus's titles (each in 5 to 5,000 paragraphs), and searches each alone in all-word mode (the default),
-through ``engine.search`` (uncached). A result holds the word when it holds the word's stem or a form
-that stands for the word itself: a proclitic or و read off (بروسيا, وزارة), a listed synonym, ب or ل
-glued on (بمصر). The other alternatives are guesses: a related form (تقع -> يقع), a spelling with a
-long vowel or g-letter changed (بوتن -> بوتين). Fahras as served lets a related form, or a spelling in
-over ``variants.DOMINANT_VARIANT`` times the word's paragraphs, re-rank but not match
-(``variants.RankOnly``); the peer, in the same process, lets every one of its guesses match. The table
-gives the results per word, the share of all results that hold the word,
-the words whose results are mostly guesses, and the share of the ten newest results holding the word
-(a date sort has no score to keep guesses last).
+corpus's titles (each in 5 to 5,000 paragraphs), and matches each alone in all-word mode (the default)
+with the engine's own query building and match mask (no filters, and every word drawn is in the index, so
+``engine.search``'s retry for a query that matches nothing does not arise). A result holds the word when
+it holds the word's stem or a form that stands for the word itself: a proclitic or و read off (بروسيا,
+وزارة), a listed synonym, ب or ل glued on (بمصر). The other alternatives are guesses: a related form
+(تقع -> يقع), a spelling with a long vowel or g-letter changed (بوتن -> بوتين). Fahras as served lets a
+related form, or a spelling in over ``variants.DOMINANT_VARIANT`` times the word's paragraphs, re-rank but
+not match (``variants.RankOnly``); the peer, in the same process, lets every one of its guesses match. The
+table gives the results per word, the share of all results that hold the word, the words whose results
+are mostly guesses, and the share of the ten newest results holding the word (a date sort has no score
+to keep guesses last).
 """
 
 from __future__ import annotations

@@ -495,6 +495,14 @@ def _all_words(stems: list[str], plan: QueryPlan) -> wq.Query:
     return wq.Term("text", stems[0], boost=GLUED_WORDS_WEIGHT)
 
 
+def indexed_stem(generation: Generation, normalized: str) -> str:
+    """Return a normalized word's stem as the paragraphs mostly hold it: with its ال kept where that reading
+    is the commoner (المانيا, from ألمانيا, whose hamza normalization dropped), else the usual one."""
+    article = light_stem(normalized)
+    whole = light_stem(normalized, article=False)
+    return whole if whole != article and _df(generation, whole) > _df(generation, article) else article
+
+
 def _content_stems(words: tuple[str, ...]) -> list[str]:
     """Return the stems of the words that are not stopwords."""
     return [stem for word in words if (stem := analyze_word(word)[1]) is not None]
@@ -507,7 +515,8 @@ def glued_halves(generation: Generation, normalized: str) -> list[str]:
     """
     if generation is None or not normalized or not araby.is_arabicrange(normalized[0]):
         return []
-    return _content_stems(split_glued(generation, normalized) or ())
+    halves = split_glued(generation, normalized) or ()
+    return [indexed_stem(generation, half) for half in halves if analyze_word(half)[1] is not None]
 
 
 def compound_stems(normalized: str) -> list[str]:
@@ -524,4 +533,4 @@ def near_stems(generation: Generation, normalized: str) -> list[str]:
     if generation is None or len(normalized) < 3 or not araby.is_arabicrange(normalized[0]):
         return []
     words = nearest_words(generation, normalized, max_distance(normalized))
-    return list(dict.fromkeys(light_stem(w) for w in words))[:MAX_FUZZY]
+    return list(dict.fromkeys(indexed_stem(generation, w) for w in words))[:MAX_FUZZY]

@@ -714,3 +714,14 @@ def test_a_word_typed_with_its_hamza_finds_it_printed_bare(tmp_path: Path) -> No
         hits = search(generation, parse_request({"q": "ألمانيا"})).hits
         assert {h["article_id"] for h in hits} == {"germany0", "germany1", "germany2", "bare"}
         assert "<mark>المانيا</mark>" in next(h["snippet"] for h in hits if h["article_id"] == "bare")
+
+
+@pytest.mark.parametrize("q", ["ألمانبا", "زيارةألمانيا"])
+def test_a_typo_or_a_glued_word_finds_a_hamza_lam_word(tmp_path: Path, q: str) -> None:
+    """The vocabulary holds words normalized (المانيا for ألمانيا): a typo's nearest word and a glued
+    word's halves are stemmed as the paragraphs hold them, with the ال kept."""
+    rows = text_rows((f"germany{i}", f"تمت زيارة ألمانيا رقم {i}.") for i in range(SPLIT_RATIO + 1))
+    rows += text_rows([("visit", "بدأت زيارة الوفد."), ("visit2", "انتهت زيارة الوزير.")])
+    with opened_index(tmp_path, rows) as generation:
+        hits = search(generation, parse_request({"q": q, "per_page": "50"})).hits
+        assert {h["article_id"] for h in hits} == {f"germany{i}" for i in range(SPLIT_RATIO + 1)}
