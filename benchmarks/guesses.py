@@ -37,15 +37,15 @@ from search.variants import GLUED_PROCLITICS, SYNONYM_WEIGHT, expand_variants
 WORD_WEIGHT = SYNONYM_WEIGHT
 
 
-def word_terms(query: wq.Query, stem: str) -> set[str]:
-    """Return the text-field terms of a one-word query that stand for the word itself."""
+def word_terms(query: wq.Query, stem: str) -> set[tuple[str, str]]:
+    """Return the (field, text) terms of a one-word query that stand for the word itself."""
     glued = {p + stem for p in GLUED_PROCLITICS}
     found, stack = set(), [(query, 1.0)]
     while stack:
         node, boost = stack.pop()
         if isinstance(node, wq.Term):
-            if node.fieldname == "text" and (boost * node.boost >= WORD_WEIGHT or node.text in glued):
-                found.add(node.text)
+            if boost * node.boost >= WORD_WEIGHT or node.text in glued:
+                found.add((node.fieldname, node.text))
         elif hasattr(node, "subqueries"):
             stack.extend((sub, boost * node.boost) for sub in node.subqueries)
     return found
@@ -62,8 +62,8 @@ def measure(generation, words: list[str]) -> list[object]:  # noqa: ANN001 (a li
             continue
         matched = matched_mask(generation, plan)
         holds = np.zeros(len(matched), dtype=bool)
-        for text in word_terms(plan.query, plan.ordered_stems[0]):
-            holds[term_docs(generation, "text", text)] = True
+        for fieldname, text in word_terms(plan.query, plan.ordered_stems[0]):
+            holds[term_docs(generation, fieldname, text)] = True
         total, held = int(matched.sum()), int((matched & holds).sum())
         totals.append(total)
         total_results, total_held = total_results + total, total_held + held
