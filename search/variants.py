@@ -220,6 +220,15 @@ class RankOnly(wq.Term):
     """
 
 
+def _alternative(stem: str, weight: float, loose: bool, plan: QueryPlan) -> wq.Term:
+    """Return a stem's alternative term: a guess (``loose``) re-ranks only and is not marked in snippets
+    (مغرمة does not mark مجرمين beside it); any other is marked."""
+    if loose:
+        return RankOnly("text", stem, boost=weight)
+    plan.stems.add(stem)
+    return wq.Term("text", stem, boost=weight)
+
+
 def _established(generation: Generation, own: int) -> bool:
     """Return True when a word's paragraph count makes it an established spelling, searched as it is."""
     return own >= max(ESTABLISHED_MIN, ESTABLISHED_SHARE * generation.columns.doc_count)
@@ -348,19 +357,17 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
             variants.append((df, alt, form in same_word))
     weight = VARIANT_WEIGHT if own else UNKNOWN_WORD_VARIANT_WEIGHT
     for df, alt, hamza in sorted(variants, reverse=True)[:MAX_VARIANTS]:
-        plan.stems.add(alt)
         # a hamza restored or moved in a slip (a word of one paragraph: مسوول) is the same word however much
         # more common (مسؤول); in a word of its own (بايع, هايل) the commoner one (بائع, هائل) is another word
         slip = hamza and own < MIN_DF
         loose = own and not plan.guesses_match and not slip and df > DOMINANT_VARIANT * own
-        extra.append((RankOnly if loose else wq.Term)("text", alt, boost=weight))
+        extra.append(_alternative(alt, weight, loose, plan))
     for alt in related_stems(generation, stem):
         if alt not in seen:
             seen.add(alt)
-            plan.stems.add(alt)
             # the word's accusative (عام -> عاما, عامًا) is the word itself; other forms are guesses
             loose = own and not plan.guesses_match and alt != stem + araby.ALEF
-            extra.append((RankOnly if loose else wq.Term)("text", alt, boost=RELATED_WEIGHT))
+            extra.append(_alternative(alt, RELATED_WEIGHT, loose, plan))
     if own < MIN_DF and (halves := glued_halves(generation, normalized)):  # انفصاله is no انف + صاله
         extra.append(_all_words(halves, plan))
     if len(name := compound_stems(normalized)) == 2:  # عبدالعزيز: also عبد العزيز

@@ -725,3 +725,16 @@ def test_a_typo_or_a_glued_word_finds_a_hamza_lam_word(tmp_path: Path, q: str) -
     with opened_index(tmp_path, rows) as generation:
         hits = search(generation, parse_request({"q": q, "per_page": "50"})).hits
         assert {h["article_id"] for h in hits} == {f"germany{i}" for i in range(SPLIT_RATIO + 1)}
+
+
+def test_a_guess_is_not_marked_beside_the_word(tmp_path: Path) -> None:
+    """A paragraph holding تقع and يقع marks only تقع for a keyword search (يقع is a guess there), both
+    for a question (any-word mode, where guesses match)."""
+    rows = text_rows([
+        ("both", "تقع القلعة حيث يقع المتحف."), ("lies", "يقع النهر شرقا."), ("lies2", "يقع السوق غربا."),
+    ])
+    with opened_index(tmp_path, rows) as generation:
+        keyword = search(generation, parse_request({"q": "تقع"})).hits[0]["snippet"]
+        question = search(generation, parse_request({"q": "تقع", "mode": "any"})).hits[0]["snippet"]
+        assert "<mark>تقع</mark>" in keyword and "<mark>يقع</mark>" not in keyword
+        assert "<mark>يقع</mark>" in question
