@@ -17,8 +17,10 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 
 from web import create_app
+from web.openapi import openapi_document
 
 CHECKS = [
     not_a_server_error,
@@ -46,7 +48,31 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @schema.parametrize()
 @FUZZ
 def test_every_answer_matches_the_openapi_document(case):
-    case.call_and_validate(checks=CHECKS)
+    try:
+        case.call_and_validate(checks=CHECKS)
+    except FailureGroup as group:
+        if not (all(isinstance(f, AcceptedNegativeData) for f in group.exceptions) and _sent_as_valid(case)):
+            raise
+
+
+def _sent_as_valid(case) -> bool:
+    """Whether every query value of a case, as the service reads it, is valid for its parameter.
+
+    Schemathesis counts a number given to a string parameter (source=8.4e-45) as negative data, but a
+    query string holds only strings, so the service rightly accepts it (schemathesis #3129); and a
+    single-valued parameter given twice is read by its last value (search.request._one), as a form's is."""
+    if case.path_parameters or case.body is not None or case.operation.path != "/api/search" or not case.query:
+        return False
+    parameters = {p["name"]: p for p in openapi_document()["paths"]["/api/search"]["get"]["parameters"]}
+    for name, value in case.query.items():
+        if name not in parameters:
+            return False
+        schema = parameters[name]["schema"]
+        values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        sent = values if schema.get("type") == "array" else values[-1] if values else ""
+        if not (sent == "" and parameters[name].get("allowEmptyValue")) and not _valid(schema, sent):
+            return False
+    return True
 
 
 # Values the service accepts on purpose (the HTML form sends empty fields; whitespace is trimmed); the document
