@@ -148,6 +148,15 @@ def _clause_query(
     return alternatives[0] if len(alternatives) == 1 else Alternatives(alternatives)
 
 
+def _excluded_query(clause: Clause, exact: bool) -> wq.Query | None:
+    """Build the query of an excluded clause: a word also by its normalized form in the exact field, so
+    that -المانيا drops ألمانيا, whose stem keeps the ال the bare spelling loses."""
+    query = _clause_query(clause, exact, QueryPlan(None), None, True)
+    if isinstance(query, wq.Term) and query.fieldname == "text" and len(words := exact_tokens(clause.text)) == 1:
+        return wq.Or([query, wq.Term("exact", words[0])])
+    return query
+
+
 def _same_word_stems(parts: list[wq.Query]) -> list[str]:
     """Return the stems of the full-weight alternatives among a group's queries (the same word).
 
@@ -297,7 +306,7 @@ def build_query(request: SearchRequest, expand: Callable | None = None, guesses:
     side_by_side = [] if any_word or not ADJACENT_BOOST else _typed_side_by_side(_single_words(parsed.groups))
     plan.evidence = _evidence(plan.word_forms, not any_word, side_by_side)
     # An excluded word is matched as a search word would be (-بكين also drops وبكين).
-    excluded = [q for c in parsed.excluded if (q := _clause_query(c, exact, QueryPlan(None), None, True))]
+    excluded = [q for c in parsed.excluded if (q := _excluded_query(c, exact))]
     plan.positive_groups = len(groups)
     queries = [_one(parts) for parts in groups]
     plan.groups = queries
