@@ -743,7 +743,9 @@ def test_a_guess_is_not_marked_beside_the_word(tmp_path: Path) -> None:
 def test_an_excluded_word_drops_both_spellings(tmp_path: Path) -> None:
     """-المانيا typed bare also drops the paragraphs printing ألمانيا (whose stem keeps its ال)."""
     rows = text_rows([
-        ("both", "زار الوفد فرنسا ثم ألمانيا."), ("bare", "زار الوفد فرنسا ثم المانيا."), ("france", "زار الوفد فرنسا."),
+        ("both", "زار الوفد فرنسا ثم ألمانيا."),
+        ("bare", "زار الوفد فرنسا ثم المانيا."),
+        ("france", "زار الوفد فرنسا."),
     ])
     with opened_index(tmp_path, rows) as generation:
         for q in ("فرنسا -المانيا", "فرنسا -ألمانيا"):
