@@ -47,12 +47,6 @@ STOPWORDS = load_stopwords()
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
-def _cached_normalize(word: str) -> str:
-    """Normalize one word, remembered."""
-    return normalize(word)
-
-
-@lru_cache(maxsize=WORD_CACHE_SIZE)
 def _cached_stem(word: str) -> str:
     """Stem one normalized word, remembered."""
     return stem(word)
@@ -205,7 +199,7 @@ def exact_tokens(text: str) -> list[str]:
     >>> exact_tokens("وTecno في ٢٠٢٣")
     ['و', 'tecno', 'في', '2023']
     """
-    return [w for t in _tokenizer()(text) if (w := _cached_normalize(t.text))]
+    return [w for t in _tokenizer()(text) if (w := _cached_read(t.text)[0])]
 
 
 def written_words(text: str) -> list[str]:
@@ -214,7 +208,7 @@ def written_words(text: str) -> list[str]:
     >>> written_words("وَألمانيا ـ و2023")
     ['وَألمانيا', 'و', '2023']
     """
-    return [t.text for t in _tokenizer()(text) if _cached_normalize(t.text)]
+    return [t.text for t in _tokenizer()(text) if _cached_read(t.text)[0]]
 
 
 def analyze_word(word: str) -> tuple[str, str | None]:

@@ -20,7 +20,7 @@ from rapidfuzz.distance import OSA
 from search.analysis import STOPWORDS, analyze_word
 from search.normalize import normalize
 from search.scoring import doc_frequency
-from search.stem import PREFIXES
+from search.stem import ARTICLE, PREFIXES
 
 if TYPE_CHECKING:
 
@@ -40,7 +40,6 @@ ARTICLE_TAIL = 5
 MIN_SPLIT_WORD = 6
 QUESTION_HEADS = frozenset(normalize(w) for w in ("ماذا", "هل", "كيف", "متى", "أين", "لماذا"))
 PARTICLE_HEADS = frozenset(normalize(w) for w in ("ما", "من", "في", "عن", "على", "إلى", "كم", "أي"))
-ARTICLE = "ال"
 #: A glued form the index does hold (a slip repeated in a paragraph or two) splits only when each half is
 #: this many times as common as the form itself.
 SPLIT_RATIO = 20
