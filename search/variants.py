@@ -309,35 +309,33 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     # the noun a listed adjective keeps apart (سعودي, not سعود) is no spelling of it either
     seen = {stem, stem[:-1]} if stem in NISBA_KEPT else {stem}
     readings = [alt for alt in waw_forms(normalized, stem) if _df(generation, alt)]  # of its و, its ال
-    if (article_stem := light_stem(normalized)) != stem and _df(generation, stem) > _df(generation, article_stem):
-        # typed with its hamza (ألمانيا): the paragraphs that print it bare (المانيا) hold it as typed
+    article_stem = light_stem(normalized)
+    article = stem == article_stem  # False: typed with أل (ألمانيا, بألمانيا), whose ال is its own
+    if not article and own > _df(generation, article_stem):
+        # the paragraphs that print it bare (المانيا) hold it as typed
         plan.exact_words.add(normalized)
         extra.append(wq.Term("exact", normalized))
     # ال read as the word's own letters only where it is the commoner reading (المانيا, not السنة -> ألسنة)
     readings += [alt for alt in hamza_lam_forms(normalized, stem) if _df(generation, alt) > own]
     # an initial و the index knows as a root letter (الولاية) is no و + ل: ولاية is not ل + آية
     root_waw = any(alt.startswith(araby.WAW) for alt in readings)
-    article = stem == light_stem(normalized)  # False: typed with أل (بألمانيا), whose ال stays after ب
     for rest in [] if root_waw else strip_proclitic(normalized):
         # after ل the article is written لل: لالمانيا is ل + ألمانيا
         own_al = not article or (normalized[: len(normalized) - len(rest)].endswith("ل") and rest.startswith(ARTICLE))
         alt = light_stem(normalize(rest), not own_al)
         if alt not in seen and rest not in STOPWORDS and _df(generation, alt) > own:
             seen.add(alt)
-            plan.stems.add(alt)
-            extra.append(wq.Term("text", alt, boost=PROCLITIC_WEIGHT))
+            extra.append(_alternative(alt, PROCLITIC_WEIGHT, False, plan))
             break
     for alt in readings:
         if alt not in seen:
             seen.add(alt)
-            plan.stems.add(alt)
-            extra.append(wq.Term("text", alt, boost=WAW_WEIGHT))
+            extra.append(_alternative(alt, WAW_WEIGHT, False, plan))
     if own:
         for alt in glued_forms(generation, stem):
             if alt not in seen:
                 seen.add(alt)
-                plan.stems.add(alt)
-                extra.append(wq.Term("text", alt, boost=GLUED_WEIGHT))
+                extra.append(_alternative(alt, GLUED_WEIGHT, False, plan))
     variants = []
     # A word the index does not know also tries ك/ق, and its variant (which then weighs as the word) must
     # be a word of the index as spelled, not only share a stem with one.
