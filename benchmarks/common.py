@@ -21,6 +21,7 @@ sys.path.append(str(REPO))  # after PYTHONPATH, so another checkout can be measu
 from search.analysis import analyze_word  # noqa: E402
 from search.corpus import Article, ReadReport, read_corpus  # noqa: E402
 from search.indexing import build_index, current_generation  # noqa: E402
+from search.store import Generation, IndexHolder  # noqa: E402
 
 SEED = 20150721
 _WORD = re.compile(r"[\u0621-\u064a]{3,}")
@@ -49,6 +50,11 @@ def ready_index(index: Path, corpus: Path) -> Path:
     if current_generation(index) is None:
         build_index([corpus], index, procs=2)
     return index
+
+
+def ready_generation(index: Path, corpus: Path) -> Generation:
+    """Build ``corpus`` into ``index`` when it holds no generation yet; return the live generation."""
+    return IndexHolder(ready_index(index, corpus)).get()
 
 
 def read_articles(corpus: Path) -> list[Article]:

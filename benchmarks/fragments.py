@@ -13,14 +13,13 @@ from __future__ import annotations
 import random
 from statistics import median
 
-from common import SEED, index_parser, percentile, read_articles, ready_index, table
+from common import SEED, index_parser, percentile, read_articles, ready_generation, table
 
 from search import scoring
 from search.analysis import analyze
 from search.engine import search
 from search.request import parse_request
 from search.scoring import doc_frequency
-from search.store import IndexHolder
 
 FRAGMENT_WORDS = 5
 
@@ -53,8 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = index_parser(__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=150)
     args = parser.parse_args(argv)
-    ready_index(args.index, args.corpus)
-    generation = IndexHolder(args.index).get()
+    generation = ready_generation(args.index, args.corpus)
     words = sample_words(generation, read_articles(args.corpus), args.words)
     floor = dict(scoring.MIN_SCORED_LENGTH)
     rows = []

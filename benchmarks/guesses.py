@@ -21,7 +21,7 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from common import index_parser, percentile, read_articles, ready_index, table
+from common import index_parser, percentile, read_articles, ready_generation, table
 from fragments import sample_words
 from whoosh import query as wq
 
@@ -30,7 +30,6 @@ from search.engine import _page_by_date as page_by_date
 from search.engine import matched_mask, term_docs
 from search.query import build_query
 from search.request import parse_request
-from search.store import IndexHolder
 from search.variants import GLUED_PROCLITICS, SYNONYM_WEIGHT, expand_variants
 
 #: Alternatives at this weight or more stand for the word itself (the word, a proclitic read off, a synonym).
@@ -84,8 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = index_parser(__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=300)
     args = parser.parse_args(argv)
-    ready_index(args.index, args.corpus)
-    generation = IndexHolder(args.index).get()
+    generation = ready_generation(args.index, args.corpus)
     words = sample_words(generation, read_articles(args.corpus), args.words, low=5)
     rows = [["Fahras (guesses re-rank)", *measure(generation, words)]]
     served = engine.RankOnly

@@ -14,13 +14,13 @@ from __future__ import annotations
 import random
 import re
 
-from common import SEED, index_parser, ready_index, table
+from common import SEED, index_parser, ready_generation, table
 
 from search import query as search_query
 from search.analysis import analyze_word, exact_tokens
 from search.engine import search
 from search.request import parse_request
-from search.store import Generation, IndexHolder
+from search.store import Generation
 
 K = 10
 
@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = index_parser(__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=300)
     args = parser.parse_args(argv)
-    ready_index(args.index, args.corpus)
-    generation = IndexHolder(args.index).get()
+    generation = ready_generation(args.index, args.corpus)
     queries = draw_queries(generation, args.queries)
     boost = search_query.ADJACENT_BOOST
     rows: list[list[list[object]]] = [[], []]
