@@ -78,6 +78,11 @@ def generation(tmp_path_factory: pytest.TempPathFactory):
         yield opened
 
 
+def searched(generation, q: str) -> list[str]:
+    """Return the article ids a keyword (all-word) search finds, best first."""
+    return [h["article_id"] for h in search(generation, parse_request({"q": q})).hits]
+
+
 def found(generation, q: str) -> list[str]:
     """Return the article ids an any-word search finds, best first."""
     return [h["article_id"] for h in search(generation, parse_request({"q": q, "mode": "any"})).hits]
@@ -433,7 +438,7 @@ def test_split_glued(halves, word: str, expected: tuple[str, str] | None) -> Non
 
 def test_glued_halves_are_both_required(halves) -> None:
     """كتبقديم finds the paragraph holding both كتب and قديم, not the one holding قديم alone."""
-    assert [h["article_id"] for h in search(halves, parse_request({"q": "كتبقديم", "mode": "any"})).hits] == ["h0"]
+    assert found(halves, "كتبقديم") == ["h0"]
 
 
 def test_glued_words_find_their_paragraph(generation) -> None:
@@ -583,7 +588,7 @@ def test_a_far_more_frequent_spelling_is_another_word(tmp_path: Path) -> None:
     rows = text_rows([("ghada", "قالت غادة إن المعرض يفتح غدا.")])
     rows += text_rows((f"leaders{i}", f"اجتمع قادة الفرق رقم {i} أمس.") for i in range(DOMINANT_VARIANT + 1))
     with opened_index(tmp_path, rows) as generation:
-        assert [h["article_id"] for h in search(generation, parse_request({"q": "غادة"})).hits] == ["ghada"]
+        assert searched(generation, "غادة") == ["ghada"]
         answer = search(generation, parse_request({"q": "غادة", "mode": "any"}))
         assert answer.hits[0]["article_id"] == "ghada" and answer.total == DOMINANT_VARIANT + 2
 
@@ -598,9 +603,9 @@ def test_a_root_waw_known_to_the_index_is_no_conjunction(tmp_path: Path) -> None
         ("russia", "زار الوفد روسيا أمس."),
     ])
     with opened_index(tmp_path, rows) as generation:
-        assert sorted(h["article_id"] for h in search(generation, parse_request({"q": "ولاية"})).hits) == [
+        assert sorted(searched(generation, "ولاية")) == [
             "state", "the_state"]
-        assert [h["article_id"] for h in search(generation, parse_request({"q": "ولروسيا"})).hits] == ["russia"]
+        assert searched(generation, "ولروسيا") == ["russia"]
 
 
 def test_guessed_forms_match_when_no_paragraph_holds_every_word(loose) -> None:
@@ -630,9 +635,9 @@ def test_a_bare_article_may_be_a_dropped_hamza(tmp_path: Path) -> None:
         ("mania", "انتشرت مانيا التسوق بين الشباب."),
     ])
     with opened_index(tmp_path, rows) as generation:
-        assert {h["article_id"] for h in search(generation, parse_request({"q": "ألمانيا"})).hits} == {
+        assert set(searched(generation, "ألمانيا")) == {
             "germany", "germany2"}
-        bare = {h["article_id"] for h in search(generation, parse_request({"q": "المانيا"})).hits}
+        bare = set(searched(generation, "المانيا"))
         assert bare >= {"germany", "germany2"}
 
 
@@ -644,9 +649,9 @@ def test_sport_finds_its_adjective_not_the_city(tmp_path: Path) -> None:
         ("sports", "افتتح النادي منشآته الرياضية الجديدة."),
     ])
     with opened_index(tmp_path, rows) as generation:
-        assert [h["article_id"] for h in search(generation, parse_request({"q": "الرياض"})).hits] == ["city"]
+        assert searched(generation, "الرياض") == ["city"]
         for q in ("رياضة", "الرياضة", "الرياضية"):
-            assert {h["article_id"] for h in search(generation, parse_request({"q": q})).hits} == {"sport", "sports"}
+            assert set(searched(generation, q)) == {"sport", "sports"}
 
 
 def test_a_two_letter_key_links_imperfect_verbs_only(tmp_path: Path) -> None:
@@ -682,7 +687,7 @@ def test_a_proclitic_before_hamza_lam_keeps_the_word(tmp_path: Path, q: str) -> 
         ("mania2", "تحولت مانيا الألعاب إلى ظاهرة."),
     ])
     with opened_index(tmp_path, rows) as generation:
-        assert [h["article_id"] for h in search(generation, parse_request({"q": q})).hits] == ["germany"]
+        assert searched(generation, q) == ["germany"]
 
 
 def test_a_filter_that_leaves_nothing_brings_in_no_guess(tmp_path: Path) -> None:
@@ -749,4 +754,4 @@ def test_an_excluded_word_drops_both_spellings(tmp_path: Path) -> None:
     ])
     with opened_index(tmp_path, rows) as generation:
         for q in ("فرنسا -المانيا", "فرنسا -ألمانيا"):
-            assert [h["article_id"] for h in search(generation, parse_request({"q": q})).hits] == ["france"]
+            assert searched(generation, q) == ["france"]
