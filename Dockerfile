@@ -23,7 +23,7 @@ COPY seeds/ seeds/
 
 # A system user owns the index (so `fahras reindex` works inside the container) and runs the server.
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin fahras \
-    && fahras reindex seeds --index /srv/index --procs 1 \
+    && fahras reindex seeds --index /srv/index --procs 1 --semantic \
     && chown -R fahras:fahras /srv/index
 
 USER fahras

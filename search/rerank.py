@@ -34,9 +34,9 @@ COVERAGE_WEIGHT = 0.6
 COVERAGE_CANDIDATES = 50
 
 
-def candidate_count(plan: QueryPlan, wanted: int) -> int:
+def candidate_count(plan: QueryPlan, wanted: int, semantic: bool = False) -> int:
     """Return how many top documents to collect so that re-ranking can promote one into the page."""
-    reranked = len(plan.groups) > 1 or plan.evidence is not None
+    reranked = semantic or len(plan.groups) > 1 or plan.evidence is not None
     return max(wanted, COVERAGE_CANDIDATES) if reranked else wanted
 
 

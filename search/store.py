@@ -25,6 +25,7 @@ from search.indexing import CURRENT, META, current_generation, generations_dir, 
 from search.postings import FOLDER, FieldPostings, load_field
 from search.query import ranking_model
 from search.schema import SCHEMA_VERSION
+from search.semantic import load_vectors
 
 log = logging.getLogger("fahras")
 
@@ -92,6 +93,8 @@ class Generation:
     terms: LRUCache = field(default_factory=lambda: LRUCache(TERM_CACHE_SIZE), repr=False)
     #: What a query word expands to in this generation's vocabulary (search.variants, search.suggest).
     expansions: LRUCache = field(default_factory=lambda: LRUCache(EXPANSION_CACHE_SIZE), repr=False)
+    #: One embedding per paragraph for re-ranking questions (search.semantic), memory-mapped; None without.
+    vectors: np.ndarray | None = field(default=None, repr=False)
 
     #: Each segment's posting arrays by (segment id, field), mapped when first needed (None: read via Whoosh).
     _arrays: dict = field(default_factory=dict, repr=False)
@@ -149,11 +152,12 @@ def open_generation(index_dir: Path, name: str, cache_size: int = DEFAULT_CACHE_
         columns = load_columns(path)
         if columns.doc_count != index.doc_count_all():
             raise IndexUnavailable(f"generation {name} is inconsistent: columns do not match the index")
+        vectors = load_vectors(path, columns.doc_count, meta)
     except IndexUnavailable:
         raise
     except (OSError, ValueError, KeyError, EOFError, WhooshIndexError) as exc:
         raise IndexUnavailable(f"generation {name} cannot be opened ({type(exc).__name__}: {exc})") from exc
-    return Generation(name, path, index, columns, meta, results=LRUCache(cache_size))
+    return Generation(name, path, index, columns, meta, results=LRUCache(cache_size), vectors=vectors)
 
 
 class IndexHolder:

@@ -38,9 +38,9 @@ def shared() -> Path:
 
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real Whoosh index of seeds/ on disk, built once for the session (read-only for tests)."""
+    """A real Whoosh index of seeds/ on disk with its semantic vectors, as `make serve` builds it (read-only)."""
     index_dir = tmp_path_factory.mktemp("seed-index")
-    build_index([SEEDS], index_dir, procs=1)
+    build_index([SEEDS], index_dir, procs=1, semantic=True)
     return index_dir
 
 

@@ -167,7 +167,7 @@ _TOKEN = {
 }
 _HEALTH = {
     "type": "object",
-    "required": ["status", "generation", "built_at", "paragraphs", "articles", "sources"],
+    "required": ["status", "generation", "built_at", "paragraphs", "articles", "sources", "semantic"],
     "additionalProperties": False,
     "properties": {
         "status": {"type": "string", "enum": ["ok"]},
@@ -176,6 +176,7 @@ _HEALTH = {
         "paragraphs": {"type": "integer"},
         "articles": {"type": "integer", "nullable": True},
         "sources": {"type": "integer"},
+        "semantic": {"type": "boolean", "description": "questions (any-word mode) are re-ranked by meaning too"},
     },
 }
 

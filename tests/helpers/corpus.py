@@ -17,11 +17,11 @@ def text_rows(articles: Iterable[tuple[str, str]], title: str = "") -> list[dict
 
 
 @contextmanager
-def opened_index(folder: Path, rows: list[dict]) -> Iterator[Generation]:
+def opened_index(folder: Path, rows: list[dict], semantic: bool = False) -> Iterator[Generation]:
     """Build an index of ``rows`` ({id, title, text}) in ``folder`` and yield its live generation."""
     corpus = folder / "articles.jsonl"
     corpus.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), "utf-8")
-    build_index([corpus], folder / "index", procs=1)
+    build_index([corpus], folder / "index", procs=1, semantic=semantic)
     generation = IndexHolder(folder / "index").get()
     try:
         yield generation
