@@ -27,11 +27,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import numpy as np  # noqa: E402
 from whoosh import index as whoosh_index  # noqa: E402
 from whoosh import query as wq  # noqa: E402
 from whoosh.analysis import StandardAnalyzer  # noqa: E402
 from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 
+from search import semantic  # noqa: E402
 from search.analysis import lucene_analyzer  # noqa: E402
 from search.engine import search  # noqa: E402
 from search.indexing import build_index  # noqa: E402
@@ -166,6 +168,18 @@ def sqlite_fts5(passages: list[dict], work: Path) -> Searcher:
     return run
 
 
+def e5_alone(passages: list[dict], work: Path) -> Searcher:
+    """The embedding model Fahras fuses, alone: every passage ranked by cosine similarity to the question."""
+    vectors = semantic.embed_passages([semantic.passage_text(p.get("title", ""), p["text"]) for p in passages])
+    ids = [p["id"] for p in passages]
+
+    def run(question: str) -> list[str]:
+        closeness = vectors @ semantic.embed_query(question)
+        return [ids[i] for i in np.argsort(-closeness, kind="stable")[:K]]
+
+    return run
+
+
 def _tantivy(passages: list[dict], work: Path, stemmed: bool) -> Searcher:
     """Tantivy with its default analyzer, or with the Arabic Snowball stemmer and our stop list."""
     import tantivy  # the bench extra
@@ -231,6 +245,7 @@ ENGINES: dict[str, Callable[[list[dict], Path], Searcher]] = {
     "SQLite FTS5 unicode61": sqlite_fts5,
     "tantivy default": tantivy_default,
     "tantivy Arabic stemmer": tantivy_arabic,
+    "multilingual-e5-small alone": e5_alone,
 }
 
 

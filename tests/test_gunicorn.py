@@ -192,3 +192,46 @@ def test_keep_alive_clients_are_spread_over_workers(index_dir: Path, tmp_path: P
     assert len(spent) == 2, spent
     total = sum(spent.values())
     assert total > 0 and min(spent.values()) >= 0.35 * total, spent  # each near its half
+
+
+def test_questions_are_reranked_consistently_under_concurrent_load(tmp_path: Path) -> None:
+    """Workers embed questions in their threads: answers given under load equal those given one at a time.
+
+    Each question is asked once per server (with a different number of question marks, which the words
+    ignore but the embedding does not), so no answer or embedding comes from a cache; the one-at-a-time
+    answers come from a second, fresh server.
+    """
+    index = tmp_path / "index"
+    build_index([SEEDS], index, procs=1, semantic=True)
+    questions = [
+        f"{question}{'؟' * marks}"
+        for question in (
+            "لماذا زار وزير الدفاع الروسي بكين",
+            "ما هو موقف الغرب من زيارة بوتين إلى الصين",
+            "هل تؤثر العقوبات على العلاقة بين روسيا والصين",
+            "متى أعلنت الصين وروسيا شراكة بلا حدود",
+        )
+        for marks in range(1, 9)
+    ]
+
+    def answers(server: Server, workers: int) -> list[list[str]]:
+        def ids(question: str) -> list[str]:
+            response = server.get("/api/search", q=question, mode="any", per_page=10)
+            assert response.status_code == 200, response.text
+            return [hit["id"] for hit in response.json()["results"]]
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(ids, questions))
+
+    for workers in (8, 1):
+        running = start_gunicorn(index, tmp_path / f"gunicorn-{workers}.log")
+        try:
+            assert running.get("/healthz").json()["semantic"] is True
+            if workers == 8:
+                under_load = answers(running, workers)
+            else:
+                assert answers(running, workers) == under_load
+            assert "Traceback" not in running.log_text()
+            assert running.process.poll() is None
+        finally:
+            stop(running)
