@@ -83,6 +83,13 @@ index_option = click.option(
 )
 
 
+semantic_option = click.option(
+    "--semantic", is_flag=True,
+    help="Also embed each paragraph to re-rank questions by meaning (about 50 ms a paragraph on 2 cores; "
+         "unchanged paragraphs reuse the live generation's vectors).",
+)
+
+
 @click.group()
 def main() -> None:
     """Fahras: Arabic full-text search over a paragraph index."""
@@ -96,9 +103,7 @@ def main() -> None:
               help="Writer processes.")
 @click.option("--if-unusable", is_flag=True,
               help="Only build when no live generation this version can read exists (none yet, or an older schema).")
-@click.option("--semantic", is_flag=True,
-              help="Also embed each paragraph to re-rank questions by meaning (about 50 ms a paragraph on 2 cores; "
-                   "unchanged paragraphs reuse the live generation's vectors).")
+@semantic_option
 def reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, if_unusable: bool,
             semantic: bool) -> None:
     """Build a new index generation from PATHS (default: seeds/) and make it live."""

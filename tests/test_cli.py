@@ -117,3 +117,13 @@ def test_flask_reindex_command_uses_the_app_index_dir(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "paragraphs   63" in result.output
     assert current_generation(tmp_path) is not None
+
+
+def test_flask_reindex_command_embeds_with_semantic(tmp_path: Path) -> None:
+    from web import create_app
+
+    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path)})
+    result = app.test_cli_runner().invoke(args=["reindex", str(SEEDS), "--procs", "1", "--semantic"])
+    assert result.exit_code == 0, result.output
+    assert "semantic     63 embedded, 0 reused" in result.output
+    assert app.test_client().get("/healthz").get_json()["semantic"] is True

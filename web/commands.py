@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from search.cli import run_reindex
+from search.cli import run_reindex, semantic_option
 
 
 @click.command("reindex")
@@ -14,9 +14,10 @@ from search.cli import run_reindex
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--strict", is_flag=True, help="Fail if any input problem is reported.")
 @click.option("--procs", type=click.IntRange(1, 16), default=2, show_default=True, help="Writer processes.")
-def reindex_command(paths: tuple[str, ...], strict: bool, procs: int) -> None:
+@semantic_option
+def reindex_command(paths: tuple[str, ...], strict: bool, procs: int, semantic: bool) -> None:
     """Build a new index generation from PATHS (default: seeds/) into INDEX_DIR and make it live."""
-    run_reindex(paths, str(current_app.config["INDEX_DIR"]), strict, procs)
+    run_reindex(paths, str(current_app.config["INDEX_DIR"]), strict, procs, semantic)
 
 
 def init_app(app: Flask) -> None:
