@@ -244,8 +244,8 @@ def _page_by_relevance(
     """
     limit = request.page * request.per_page
     searcher = generation.searcher()
-    if generation.vectors is None or not semantic.available():
-        question = None
+    if question is not None and (generation.vectors is None or not semantic.available()):
+        question = None  # an index without vectors, or no engine here: ranked by the words only
     collect = candidate_count(plan, limit, question is not None)
     # Words and their variants are scored in bulk with numpy; phrases and prefixes go through Whoosh.
     rows = top_documents(generation, plan.query, final, collect, BM25_K1, BM25_B)
