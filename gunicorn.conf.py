@@ -1,11 +1,6 @@
 """gunicorn settings for `make serve` and the Docker image (override any of them on the command line)."""
 
 import multiprocessing
-import os
-
-# Each worker embeds questions on one core: workers x threads already fill the machine, and more
-# OpenMP threads per question would only contend for it (FAHRAS_SEMANTIC_THREADS in the environment wins).
-os.environ.setdefault("FAHRAS_SEMANTIC_THREADS", "1")
 
 bind = "127.0.0.1:8000"
 # Searches are CPU-bound pure Python: one sync worker per core, a few threads for slow clients.

