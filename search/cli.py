@@ -85,7 +85,7 @@ index_option = click.option(
 
 semantic_option = click.option(
     "--semantic", is_flag=True,
-    help="Also embed each paragraph to re-rank questions by meaning (about 60 ms a paragraph on 2 cores; "
+    help="Also embed each paragraph to re-rank questions by meaning (about 55 ms a paragraph on 2 cores; "
          "unchanged paragraphs reuse the live generation's vectors).",
 )
 
