@@ -45,6 +45,25 @@ def load_stopwords() -> frozenset[str]:
 
 STOPWORDS = load_stopwords()
 
+#: Stop-list entries as written with a final ة or a leading آ (ثمة): the only such words that stop.
+_WRITTEN_STOPWORDS = frozenset(
+    w for w in read_word_list("stopwords_ar.txt", normalized=False) if w.endswith("ة") or w.startswith("آ")
+)
+
+
+def stoppable(raw: str) -> bool:
+    """Return False for a word whose written form no stopword has: a leading آ or a final ة.
+
+    Normalization folds آ into ا and ة into ه, which made آلية "mechanism" the stopword إليه (both
+    اليه), آن "time" أن, and منّة منه; the letters as printed tell them apart (typing ه for ة is
+    common, the reverse is not).
+
+    >>> stoppable("آلية"), stoppable("إليه"), stoppable("اليه"), stoppable("ثمة"), stoppable("مِنَّة")
+    (False, True, True, True, False)
+    """
+    bare = araby.strip_diacritics(raw).replace(araby.TATWEEL, "")
+    return bare in _WRITTEN_STOPWORDS or not (bare.startswith("آ") or bare.endswith("ة"))
+
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
 def _cached_stem(word: str) -> str:
@@ -78,9 +97,10 @@ def written_article(raw: str) -> bool:
     return not HAMZA_LAM.match(araby.strip_diacritics(raw).replace(araby.TATWEEL, ""))
 
 
-def read_word(raw: str) -> tuple[str, bool]:
-    """Return a word normalized and whether a leading ال may be its article (:func:`written_article`)."""
-    return normalize(raw), written_article(raw)
+def read_word(raw: str) -> tuple[str, bool, bool]:
+    """Return a word normalized, whether a leading ال may be its article (:func:`written_article`) and
+    whether it may be a stopword (:func:`stoppable`)."""
+    return normalize(raw), written_article(raw), stoppable(raw)
 
 
 _cached_read = lru_cache(maxsize=WORD_CACHE_SIZE)(read_word)
@@ -98,8 +118,21 @@ class NormalizeFilter(Filter):
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         fn = _cached_read if self.cached else read_word
         for t in tokens:
-            t.text, t.article = fn(t.text)  # article: read by LightStemFilter
+            t.text, t.article, t.stoppable = fn(t.text)  # read by LightStemFilter, WrittenStopFilter
             if t.text:
+                yield t
+
+
+class WrittenStopFilter(StopFilter):
+    """Whoosh's StopFilter, except that a word whose written form is no stopword (:func:`stoppable`) stays."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if t.text not in self.stops or not getattr(t, "stoppable", True):
+                t.stopped = False
+                yield t
+            elif not t.removestops:
+                t.stopped = True
                 yield t
 
 
@@ -147,7 +180,7 @@ def arabic_analyzer(cached: bool = True) -> CompositeAnalyzer:
     return (
         _tokenizer()
         | NormalizeFilter(cached)
-        | StopFilter(stoplist=STOPWORDS, minsize=1, renumber=False)
+        | WrittenStopFilter(stoplist=STOPWORDS, minsize=1, renumber=False)
         | LightStemFilter(cached)
     )
 
@@ -176,10 +209,10 @@ def analyze(text: str) -> list[dict[str, object]]:
     """
     rows: list[dict[str, object]] = []
     for t in _tokenizer()(text, chars=True):
-        normalized, article = _cached_read(t.text)
+        normalized, article, may_stop = _cached_read(t.text)
         if not normalized:
             continue
-        stopword = normalized in STOPWORDS
+        stopword = may_stop and normalized in STOPWORDS
         rows.append(
             {
                 "original": text[t.startchar : t.endchar],
@@ -213,5 +246,5 @@ def written_words(text: str) -> list[str]:
 
 def analyze_word(word: str) -> tuple[str, str | None]:
     """Return a normalized word and its stem, or None for the stem of a stopword."""
-    norm, article = _cached_read(word)
-    return norm, (None if norm in STOPWORDS else _stem_as_written(norm, article))
+    norm, article, may_stop = _cached_read(word)
+    return norm, (None if may_stop and norm in STOPWORDS else _stem_as_written(norm, article))

@@ -278,7 +278,7 @@ def build_query(request: SearchRequest, expand: Callable | None = None, guesses:
     any_word = request.mode == "any"
     plan = QueryPlan(query=None, guesses_match=any_word or guesses)
     all_stop = all(
-        c.kind == "word" and all(analyze_word(w)[1] is None for w in exact_tokens(c.text))
+        c.kind == "word" and all(analyze_word(w)[1] is None for w in written_words(c.text))
         for g in parsed.groups
         for c in g
     )

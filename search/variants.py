@@ -311,8 +311,9 @@ def expand_variants(generation: Generation, normalized: str, stem: str, plan: Qu
     readings = [alt for alt in waw_forms(normalized, stem) if _df(generation, alt)]  # of its و, its ال
     article_stem = light_stem(normalized)
     article = stem == article_stem  # False: typed with أل (ألمانيا, بألمانيا), whose ال is its own
-    if not article and own > _df(generation, article_stem):
-        # the paragraphs that print it bare (المانيا) hold it as typed
+    if not article and own > _df(generation, article_stem) and normalized not in STOPWORDS:
+        # the paragraphs that print it bare (المانيا) hold it as typed; not آلية, whose bare printing
+        # is the stopword إليه
         plan.exact_words.add(normalized)
         extra.append(wq.Term("exact", normalized))
     # ال read as the word's own letters only where it is the commoner reading (المانيا, not السنة -> ألسنة)

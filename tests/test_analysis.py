@@ -119,3 +119,30 @@ def test_single_letters_are_stopped(text: str, expected: list[str]) -> None:
 def test_exact_field_keeps_single_letters() -> None:
     """Phrases still see the abbreviation: the exact field keeps every letter."""
     assert exact_tokens("632هـ") == ["632", "ه"]
+
+
+@pytest.mark.parametrize(("word", "stem"), [("آلية", "اليه"), ("آليّة", "اليه"), ("وآلية", "اليه"), ("آن", "ان")])
+def test_a_word_printed_unlike_any_stopword_is_kept(word: str, stem: str) -> None:
+    """آلية "mechanism" normalizes to اليه like the stopword إليه; its آ (or a final ة) tells them apart."""
+    assert [t["stem"] for t in analyze(word)] == [stem]
+
+
+@pytest.mark.parametrize("word", ["إليه", "اليه", "أن", "ثمة", "منه"])
+def test_stopwords_as_printed_stay_stopped(word: str) -> None:
+    assert [t["stopword"] for t in analyze(word)] == [True]
+
+
+def test_a_search_for_a_mechanism_finds_it_and_not_to_him(tmp_path) -> None:
+    from search.engine import search
+    from search.request import parse_request
+    from tests.helpers.corpus import opened_index, text_rows
+
+    rows = text_rows([
+        ("mechanism", "اتفق الطرفان على آلية جديدة لتوزيع المساعدات."),
+        ("plural", "ناقش المجلس الآليات المقترحة والآلية المعتمدة."),
+        ("to-him", "أشار إليه الوزير في كلمته وتوجه إليه بالشكر."),
+    ])
+    with opened_index(tmp_path, rows) as generation:
+        found = search(generation, parse_request({"q": "آلية"}))
+        assert [hit["article_id"] for hit in found.hits] == ["mechanism", "plural"]
+        assert "<mark>آلية</mark>" in found.hits[0]["snippet"]
