@@ -18,8 +18,8 @@ from search.analysis import TOKEN_PATTERN, analyze_word, arabic_analyzer, exact_
 #: 14: more protected names: جيزان, الباحة, كورونا, ميلان; 15: a word written with أل, إل or آل keeps
 #: its ال (ألمانيا, ألعاب, آلاف); 16: الرياضة, رياضي and سوري kept apart from الرياض and سور; 17: such a word
 #: keeps three letters (آلات, الآلات are not ال); 18: a word written with a leading آ or a final ة is no
-#: stopword (آلية is not إليه).)
-SCHEMA_VERSION = 18
+#: stopword (آلية is not إليه); 19: after ب, ل or ك too (بآلية is not بال).)
+SCHEMA_VERSION = 19
 #: The article title weighs this much against the paragraph text in BM25F.
 TITLE_BOOST = 0.3
 

@@ -120,6 +120,8 @@ def stem(word: str, article: bool = True) -> str:
 
     >>> stem("والصينية"), stem("المانيا"), stem("المانيا", article=False), stem("والعاب", article=False)
     ('صين', 'مانيا', 'المانيا', 'العاب')
+    >>> stem("باليه", article=False), stem("بالمانيا", article=False), stem("باليه")
+    ('باليه', 'بالمانيا', 'يه')
     """
     if not _is_arabic_word(word):
         return word
@@ -136,6 +138,8 @@ def stem(word: str, article: bool = True) -> str:
     stem_ = bare_final_hamza(strip_suffixes(stripped))
     if len(stem_) < 3 and stripped.startswith(ARTICLE) and (not article or stripped != word):
         return stripped  # آلات, الآلات, آلة, إله keep their endings rather than all become ال
+    if not article and 0 < (own := stripped.find(ARTICLE)) <= 2 and len(stem_) - own < 3:
+        return stripped  # after ب, ل, ك (and و, ف) likewise: بآلية is not بال "mind", لآليات not لال
     if (adjective := stem_ + araby.YEH) in NISBA_KEPT and stripped.startswith(adjective):
         return adjective  # السعودية -> سعودي, not the name سعود
     return stem_

@@ -259,3 +259,10 @@ def test_a_hamza_lam_word_keeps_three_letters() -> None:
     """آلات and الآلات ("machines") meet, and neither is cut to ال with آلة and إله."""
     stems = [analyze_word(w)[1] for w in ("آلات", "الآلات", "آلة", "إله")]
     assert stems[0] == stems[1] and all(len(s) >= 3 for s in stems)
+
+
+@pytest.mark.parametrize("word", ["بآلية", "لآلية", "لآليات", "وبآلية", "كآلة"])
+def test_a_hamza_lam_word_after_a_preposition_keeps_three_letters_of_its_own(word: str) -> None:
+    """بآلية ("by a mechanism") is not بال ("mind"), nor لآليات لال: the letters after the preposition count."""
+    stem = analyze_word(word)[1]
+    assert stem is not None and len(stem.lstrip("وفبلك")) >= 3 and stem not in {"بال", "لال", "وبال", "كال"}
