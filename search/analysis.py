@@ -61,8 +61,13 @@ def stoppable(raw: str) -> bool:
     >>> stoppable("آلية"), stoppable("إليه"), stoppable("اليه"), stoppable("ثمة"), stoppable("مِنَّة")
     (False, True, True, True, False)
     """
-    bare = araby.strip_diacritics(raw).replace(araby.TATWEEL, "")
+    bare = _printed(raw)
     return bare in _WRITTEN_STOPWORDS or not (bare.startswith("آ") or bare.endswith("ة"))
+
+
+def _printed(raw: str) -> str:
+    """Return a word's letters as printed: without diacritics and tatweel, nothing folded."""
+    return araby.strip_diacritics(raw).replace(araby.TATWEEL, "")
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
@@ -94,7 +99,7 @@ def written_article(raw: str) -> bool:
     >>> written_article("ألمانيا"), written_article("وَآلاف"), written_article("الألعاب"), written_article("المانيا")
     (False, False, True, True)
     """
-    return not HAMZA_LAM.match(araby.strip_diacritics(raw).replace(araby.TATWEEL, ""))
+    return not HAMZA_LAM.match(_printed(raw))
 
 
 def read_word(raw: str) -> tuple[str, bool, bool]:

@@ -220,22 +220,18 @@ def build_index(
                     f"{len(report.problems)} problem(s) while reading (--strict): "
                     + "; ".join(report.problems[:5])
                 )
-            extra: dict = {}
-
             def embed() -> dict:  # after the generation's checks, which take a moment, not hours
-                if semantic:  # vectors are reused from the live and the kept previous generation
-                    kept = [generations_dir(index_dir) / name for name in (live, previous) if name]
-                    extra["semantic"] = _write_semantic(target, kept, semantic_progress)
-                return extra
+                kept = [generations_dir(index_dir) / name for name in (live, previous) if name]  # reused
+                return {"semantic": _write_semantic(target, kept, semantic_progress)}
 
-            _finish_generation(target, report, live, written, embed)
+            meta = _finish_generation(target, report, live, written, embed if semantic else None)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
         switch_current(index_dir, name)
         removed += remove_stale(index_dir, {name, live} if live else {name})
     summary = BuildSummary(
-        name, report, time.perf_counter() - started, _folder_size(target), removed, extra.get("semantic")
+        name, report, time.perf_counter() - started, _folder_size(target), removed, meta.get("semantic")
     )
     return summary
 
@@ -411,8 +407,8 @@ def _finish_generation(
     previous: str | None,
     written: Written | None = None,
     extra: Callable[[], dict] | None = None,
-) -> None:
-    """Write the facet columns, vocabulary and metadata, then mark the generation complete.
+) -> dict:
+    """Write the facet columns, vocabulary and metadata, then mark the generation complete; return the metadata.
 
     :param written: the column values and frequencies the writers collected; without it they are
         read back from the committed index (slower: every stored document is loaded).
@@ -443,3 +439,4 @@ def _finish_generation(
         handle.flush()
         os.fsync(handle.fileno())
     _fsync_dir(target)
+    return meta

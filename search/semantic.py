@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import json
 import logging
 import os
 import platform
@@ -154,7 +153,7 @@ def question_text(query: str) -> str:
 
 def passage_text(title: str, text: str) -> str:
     """Return what a paragraph's embedding is computed from: its article title, then its text."""
-    return _printable(f"{title}\n{text}" if title else text)
+    return f"{title}\n{text}" if title else text
 
 
 def text_key(text: str) -> int:
@@ -253,19 +252,17 @@ def _embed_block(
 
 
 def _reusable(previous: Path) -> tuple[np.ndarray, dict[int, int]] | None:
-    """Return a generation's vectors and each text key's row in them (None when it has none usable)."""
-    try:
-        meta = json.loads((previous / "meta.json").read_text("utf-8"))
-        if (meta.get("semantic") or {}).get("model") != MODEL:
-            return None
-        old_keys = np.load(previous / KEYS)
-        old_vectors = np.load(previous / VECTORS, mmap_mode="r")
-    except (OSError, ValueError, EOFError) as exc:
-        log.warning("vectors of %s not reused: %s", previous.name, exc)
+    """Return a generation's vectors and each text key's row in them (None when it has none usable).
+
+    Its metadata is not read: a key hashes the model with the text, so another model's vectors match none.
+    """
+    if not (previous / VECTORS).exists():
+        return None  # built without --semantic
+    keys = _read(previous, KEYS)
+    vectors = _read(previous, VECTORS) if keys is not None else None
+    if vectors is None or len(keys) != len(vectors):
         return None
-    if old_vectors.ndim != 2 or len(old_keys) != len(old_vectors):
-        return None
-    return old_vectors, {int(k): i for i, k in enumerate(old_keys.tolist())}
+    return vectors, {int(k): i for i, k in enumerate(keys.tolist())}
 
 
 def load_vectors(path: Path, rows: int, meta: dict) -> np.ndarray | None:
@@ -276,15 +273,24 @@ def load_vectors(path: Path, rows: int, meta: dict) -> np.ndarray | None:
     info = meta.get("semantic")
     if not info or info.get("model") != MODEL:
         return None
-    try:
-        vectors = np.load(path / VECTORS, mmap_mode="r")
-    except (OSError, ValueError, EOFError) as exc:
-        log.warning("semantic vectors of %s cannot be read (%s): questions ranked by their words", path.name, exc)
-        return None
-    if vectors.ndim != 2 or len(vectors) != rows:
+    vectors = _read(path, VECTORS)
+    if vectors is not None and len(vectors) != rows:
         log.warning("semantic vectors of %s do not match its %d paragraphs: not used", path.name, rows)
         return None
     return vectors
+
+
+def _read(generation: Path, name: str) -> np.ndarray | None:
+    """Return one of a generation's semantic arrays, memory-mapped (None, logged, when it is unreadable)."""
+    try:
+        array = np.load(generation / name, mmap_mode="r")
+    except (OSError, ValueError, EOFError) as exc:
+        log.warning("%s of %s cannot be read (%s): not used", name, generation.name, exc)
+        return None
+    if array.ndim != (2 if name == VECTORS else 1):
+        log.warning("%s of %s has %d dimensions: not used", name, generation.name, array.ndim)
+        return None
+    return array
 
 
 def fuse(scores: np.ndarray, similarity: np.ndarray, weight: float = WEIGHT) -> np.ndarray:
