@@ -18,8 +18,8 @@ from pathlib import Path
 
 from whoosh.analysis import StandardAnalyzer
 
-from search import analysis
-from search.corpus import ReadReport, read_corpus
+from search.analysis import analyzer as analysis
+from search.corpus.reader import ReadReport, read_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -18,10 +18,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.append(str(REPO))  # after PYTHONPATH, so another checkout can be measured
 
-from search.analysis import analyze_word  # noqa: E402
-from search.corpus import Article, ReadReport, read_corpus  # noqa: E402
-from search.indexing import build_index, current_generation  # noqa: E402
-from search.store import Generation, IndexHolder  # noqa: E402
+from search.analysis.analyzer import analyze_word  # noqa: E402
+from search.corpus.reader import Article, ReadReport, read_corpus  # noqa: E402
+from search.index.indexing import build_index, current_generation  # noqa: E402
+from search.index.store import Generation, IndexHolder  # noqa: E402
 
 SEED = 20150721
 _WORD = re.compile(r"[\u0621-\u064a]{3,}")

@@ -15,11 +15,11 @@ from statistics import median
 
 from common import SEED, index_parser, percentile, read_articles, ready_generation, table
 
-from search import scoring
-from search.analysis import analyze
+from search.analysis.analyzer import analyze
 from search.engine import search
-from search.request import parse_request
-from search.scoring import doc_frequency
+from search.query.request import parse_request
+from search.rank import bm25 as scoring
+from search.rank.bm25 import doc_frequency
 
 FRAGMENT_WORDS = 5
 

@@ -28,9 +28,9 @@ from whoosh import query as wq
 from search import engine
 from search.engine import _page_by_date as page_by_date
 from search.engine import matched_mask, term_docs
-from search.query import build_query
-from search.request import parse_request
-from search.variants import GLUED_PROCLITICS, SYNONYM_WEIGHT, expand_variants
+from search.query.build import build_query
+from search.query.request import parse_request
+from search.query.variants import GLUED_PROCLITICS, SYNONYM_WEIGHT, expand_variants
 
 #: Alternatives at this weight or more stand for the word itself (the word, a proclitic read off, a synonym).
 WORD_WEIGHT = SYNONYM_WEIGHT

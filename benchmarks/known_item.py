@@ -16,11 +16,11 @@ import re
 
 from common import SEED, index_parser, ready_generation, table
 
-from search import query as search_query
-from search.analysis import analyze_word, exact_tokens
+from search.analysis.analyzer import analyze_word, exact_tokens
 from search.engine import search
-from search.request import parse_request
-from search.store import Generation
+from search.index.store import Generation
+from search.query import build as search_query
+from search.query.request import parse_request
 
 K = 10
 

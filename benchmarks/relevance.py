@@ -33,13 +33,13 @@ from whoosh import query as wq  # noqa: E402
 from whoosh.analysis import StandardAnalyzer  # noqa: E402
 from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 
-from search import semantic  # noqa: E402
-from search.analysis import lucene_analyzer  # noqa: E402
+from search.analysis.analyzer import lucene_analyzer  # noqa: E402
 from search.engine import search  # noqa: E402
-from search.indexing import build_index  # noqa: E402
-from search.request import parse_request  # noqa: E402
-from search.schema import TITLE_BOOST  # noqa: E402
-from search.store import IndexHolder  # noqa: E402
+from search.index.indexing import build_index  # noqa: E402
+from search.index.schema import TITLE_BOOST  # noqa: E402
+from search.index.store import IndexHolder  # noqa: E402
+from search.query.request import parse_request  # noqa: E402
+from search.rank import semantic  # noqa: E402
 
 K = 10
 Searcher = Callable[[str], list[str]]  # question -> ranked passage ids

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from common import default_corpus, percentile, read_articles, scaled, table, write_jsonl
 
-from search import semantic
 from search.engine import search
-from search.indexing import build_index
-from search.request import parse_request
-from search.store import IndexHolder
+from search.index.indexing import build_index
+from search.index.store import IndexHolder
+from search.query.request import parse_request
+from search.rank import semantic
 
 
 def main(argv: list[str] | None = None) -> None:

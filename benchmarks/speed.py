@@ -56,13 +56,13 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import QueryParser
 
 from search import engine
-from search.corpus import ReadReport, read_corpus
+from search.corpus.reader import ReadReport, read_corpus
 from search.engine import search
-from search.facets import count_facets, filter_masks
-from search.indexing import build_index
-from search.query import build_query
-from search.request import parse_request
-from search.store import IndexHolder
+from search.index.indexing import build_index
+from search.index.store import IndexHolder
+from search.query.build import build_query
+from search.query.request import parse_request
+from search.results.facets import count_facets, filter_masks
 
 KINDS = ("words", "phrase", "filtered")
 matched_mask = getattr(engine, "matched_mask", None) or engine._matched_mask  # the boolean mask of matches
@@ -263,8 +263,8 @@ def first_query_ms(index: Path, query: BenchQuery) -> float:
     """Time the first query of a fresh process (opening the generation included)."""
     code = (
         f"import sys, time, json; sys.path.append({str(REPO)!r}); t = time.perf_counter();"
-        "from search.engine import search; from search.request import parse_request;"
-        "from search.store import IndexHolder;"
+        "from search.engine import search; from search.query.request import parse_request;"
+        "from search.index.store import IndexHolder;"
         f"search(IndexHolder({str(index)!r}).get(), parse_request(json.loads({json.dumps(query.params())!r})));"
         "print((time.perf_counter() - t) * 1000)"
     )

@@ -6,12 +6,12 @@ and the query language), ``facets``, ``snippets``, ``suggest``, and ``engine`` (
 Nothing here imports Flask; the web layer uses only the names below.
 """
 
-from search.analysis import analyze, arabic_analyzer, normalize, stem
+from search.analysis.analyzer import analyze, arabic_analyzer, normalize, stem
 from search.engine import SearchResult, get_article, index_health, search
 from search.errors import IndexUnavailable, NotFound, QueryError, SearchError
-from search.indexing import build_index
-from search.request import SearchRequest, parse_request
-from search.store import IndexHolder
+from search.index.indexing import build_index
+from search.index.store import IndexHolder
+from search.query.request import SearchRequest, parse_request
 
 __all__ = [
     "analyze",

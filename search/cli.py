@@ -13,12 +13,12 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from search.analysis import analyze
+from search.analysis.analyzer import analyze
 from search.engine import search as run_search
 from search.errors import SearchError
-from search.indexing import BuildSummary, build_index, current_generation
-from search.request import parse_request
-from search.store import IndexHolder, open_generation
+from search.index.indexing import BuildSummary, build_index, current_generation
+from search.index.store import IndexHolder, open_generation
+from search.query.request import parse_request
 
 DEFAULT_INDEX = "var/index"
 DEFAULT_CORPUS = "seeds"

@@ -1,10 +1,11 @@
-"""The one entry point: ``search(generation, request)`` returns a plain result (dicts and lists).
+"""The one entry point: ``search(backend, request)`` returns a plain result (dicts and lists).
 
-Matching documents are collected once as a numpy mask, straight from the posting blocks of each
-term (no Python step per document) and combined by the query's boolean structure; filters and facet
-counts are mask arithmetic over the generation's columns; Whoosh scores only the page asked for.
-Answers are cached per generation by normalized request; every request has a time budget, past which
-the answer is marked partial instead of holding a worker.
+A request reads top-down: the request becomes a query plan (:mod:`search.query`), the backend matches
+the plan as a numpy mask (:class:`search.backend.Backend`), filters and facet counts are mask arithmetic
+over its columns (:mod:`search.results.facets`), the best candidates are scored in bulk and re-ranked
+(:mod:`search.rank`), and the page gets its snippets (:mod:`search.results.snippets`). Answers are
+cached per generation by normalized request; every request has a time budget, past which the answer is
+marked partial instead of holding a worker. Nothing here knows which engine holds the index.
 """
 
 from __future__ import annotations
@@ -16,85 +17,24 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
-from whoosh import query as wq
-from whoosh.collectors import TimeLimit, TimeLimitCollector, TopCollector
-from whoosh.matching.wrappers import RequireMatcher
 
-from search import semantic
+from search.backend import Backend, Deadline
 from search.errors import NotFound
-from search.facets import count_facets, filter_masks
-from search.query import BM25_B, BM25_K1, QueryPlan, build_query
-from search.request import SearchRequest
-from search.rerank import COVERAGE_CANDIDATES, add_evidence, candidate_count, rerank
-from search.scoring import phrase_docs, term_postings, top_documents
-from search.snippets import make_snippet, plain_snippet
-from search.store import Generation
-from search.suggest import suggest
-from search.variants import RankOnly, expand_variants
+from search.query.build import BM25_B, BM25_K1, QueryPlan, build_query
+from search.query.plan import has_guesses
+from search.query.request import SearchRequest
+from search.query.suggest import suggest
+from search.query.variants import expand_variants
+from search.rank import semantic
+from search.rank.bm25 import top_documents
+from search.rank.rerank import COVERAGE_CANDIDATES, add_evidence, candidate_count, rerank
+from search.results.facets import count_facets, filter_masks
+from search.results.snippets import make_snippet, plain_snippet
 
 log = logging.getLogger("fahras")
 
 #: Time budget of one search, in ms, unless the caller gives one (the web layer passes its setting).
 DEFAULT_BUDGET_MS = 2000.0
-
-
-def _require_skip_to_quality(self, minquality: float) -> int:
-    """``RequireMatcher.skip_to_quality`` that re-aligns its intersection only when the two sides differ.
-
-    whoosh-reloaded 2.7.5 calls ``IntersectionMatcher._find_next`` unconditionally after skipping
-    blocks of the required side, and ``_find_next`` asserts the sides stand on different documents:
-    a title term required with a text term (``title:x REQUIRE text:x``) failed there on real news.
-    """
-    skipped = self.a.skip_to_quality(minquality)
-    a, b = self.child.a, self.child.b
-    if a.is_active() and b.is_active() and a.id() != b.id():
-        self.child._find_next()
-    return skipped
-
-
-RequireMatcher.skip_to_quality = _require_skip_to_quality
-
-
-class Deadline:
-    """The moment a search must stop starting new work."""
-
-    def __init__(self, budget_ms: float | None) -> None:
-        self.at = None if budget_ms is None else time.perf_counter() + budget_ms / 1000
-        self.hit = False
-
-    def passed(self) -> bool:
-        """Return True (and remember it) once the budget is spent."""
-        if self.at is not None and time.perf_counter() >= self.at:
-            self.hit = True
-        return self.hit
-
-
-class BudgetCollector(TimeLimitCollector):
-    """Collect only documents of the ``allow`` mask, stopping at the deadline (the clock is read every
-    CHECK_EVERY documents; no timer thread, so it works in any thread)."""
-
-    CHECK_EVERY = 256
-
-    def __init__(self, child, deadline: Deadline, allow: np.ndarray | None = None) -> None:
-        super().__init__(child, timelimit=0, use_alarm=False)
-        self.deadline = deadline
-        self.allow = allow
-
-    def prepare(self, top_searcher, q, context) -> None:
-        self.child.prepare(top_searcher, q, context)
-        self.timedout = False
-
-    def collect_matches(self) -> None:
-        child, allow, offset = self.child, self.allow, self.child.offset
-        for count, sub_docnum in enumerate(child.matches()):
-            if count % self.CHECK_EVERY == 0 and self.deadline.passed():
-                self.timedout = True
-                raise TimeLimit
-            if allow is None or allow[offset + sub_docnum]:
-                child.collect(sub_docnum)
-
-    def finish(self) -> None:
-        self.child.finish()
 
 
 @dataclass
@@ -140,91 +80,7 @@ class SearchResult:
         return replace(self, hits=hits, facets=facets, took_ms=took_ms)
 
 
-def term_docs(generation: Generation, fieldname: str, text: str) -> np.ndarray:
-    """Return the sorted docnums holding a term (read a posting block at a time, cached per generation)."""
-    return term_postings(generation, fieldname, text)[0]
-
-
-def matched_mask(generation: Generation, plan: QueryPlan, deadline: Deadline | None = None) -> np.ndarray:
-    """Return the boolean mask of documents the query matches (all documents when browsing)."""
-    size = generation.columns.doc_count
-    if plan.query is None:
-        return np.ones(size, dtype=bool)
-    return _mask(generation, plan.query, size, deadline or Deadline(None))
-
-
-def _mask(generation: Generation, query: wq.Query, size: int, deadline: Deadline) -> np.ndarray:
-    """Evaluate a query's boolean structure as masks; leaves Whoosh must match itself (phrases) fall back."""
-    if isinstance(query, RankOnly):
-        return np.zeros(size, dtype=bool)
-    if isinstance(query, wq.Term):
-        return _docs_mask(term_docs(generation, query.fieldname, query.text), size)
-    if isinstance(query, (wq.Or, wq.DisjunctionMax)) and not getattr(query, "minmatch", 0):
-        return _combine(generation, query.subqueries, size, deadline, np.logical_or, False)
-    if isinstance(query, wq.And):
-        return _combine(generation, query.subqueries, size, deadline, np.logical_and, True)
-    if isinstance(query, (wq.AndMaybe, wq.Require, wq.AndNot)):
-        mask = _mask(generation, query.a, size, deadline)
-        if isinstance(query, wq.AndMaybe):
-            return mask  # the optional part only re-ranks
-        other = _mask(generation, query.b, size, deadline)
-        return mask & other if isinstance(query, wq.Require) else mask & ~other
-    if isinstance(query, wq.Phrase) and query.slop == 1:
-        docs = phrase_docs(generation, query.fieldname, list(query.words))
-        if docs is not None:
-            return _docs_mask(docs, size)
-    if isinstance(query, wq.Every):
-        return np.ones(size, dtype=bool)
-    if query is wq.NullQuery:
-        return np.zeros(size, dtype=bool)
-    if isinstance(query, wq.Prefix):
-        reader = generation.searcher().reader()
-        mask = np.zeros(size, dtype=bool)
-        for text in query._btexts(reader):
-            if deadline.passed():
-                break
-            mask[term_docs(generation, query.fieldname, text.decode("utf-8"))] = True
-        return mask
-    return _docs_mask(np.fromiter(query.docs(generation.searcher()), dtype=np.int64), size)
-
-
-def _docs_mask(docs: np.ndarray, size: int) -> np.ndarray:
-    """Return the boolean mask of ``size`` documents that is True at the given docnums."""
-    mask = np.zeros(size, dtype=bool)
-    mask[docs] = True
-    return mask
-
-
-def _combine(generation, subqueries, size, deadline, op, start) -> np.ndarray:
-    """Fold sub-query masks with a numpy boolean operation.
-
-    In an OR, a phrase or span (words near each other) matches only where all its words do; when the
-    other alternatives already cover all of those documents it cannot add one, and its positions are
-    never read (proximity evidence ORed beside its own words costs nothing here).
-    """
-    mask = np.full(size, start, dtype=bool)
-    later = []
-    for sub in subqueries:
-        if op is np.logical_or and isinstance(sub, _ALL_WORDS):
-            later.append(sub)
-        else:
-            op(mask, _mask(generation, sub, size, deadline), out=mask)
-    for sub in later:
-        words = np.ones(size, dtype=bool)
-        for fieldname, text in sub.terms():
-            holding = np.zeros(size, dtype=bool)
-            holding[term_docs(generation, fieldname, text)] = True
-            words &= holding
-        if (words & ~mask).any():
-            mask |= _mask(generation, sub, size, deadline)
-    return mask
-
-
-#: Queries matching only documents holding every one of their words.
-_ALL_WORDS = (wq.Phrase, wq.Ordered, wq.spans.SpanNear, wq.spans.SpanNear2)
-
-
-def _page_by_date(generation: Generation, final: np.ndarray, request: SearchRequest) -> list[tuple[int, None]]:
+def _page_by_date(generation: Backend, final: np.ndarray, request: SearchRequest) -> list[tuple[int, None]]:
     """Return the requested page of documents sorted by date (ties in corpus order)."""
     docs = np.flatnonzero(final)
     dates = generation.columns.dates[docs]
@@ -234,7 +90,7 @@ def _page_by_date(generation: Generation, final: np.ndarray, request: SearchRequ
 
 
 def _page_by_relevance(
-    generation: Generation,
+    generation: Backend,
     plan: QueryPlan,
     final: np.ndarray,
     request: SearchRequest,
@@ -246,20 +102,13 @@ def _page_by_relevance(
     :param question: the text whose embedding re-ranks the best candidates (any-word mode), if any.
     """
     limit = request.page * request.per_page
-    searcher = generation.searcher()
     if question is not None and not _reranks_questions(generation):
         question = None  # an index without vectors, or no engine here: ranked by the words only
     collect = candidate_count(plan, limit, question is not None)
-    # Words and their variants are scored in bulk with numpy; phrases and prefixes go through Whoosh.
+    # Words, their variants and phrases are scored in bulk with numpy; prefixes by the backend's scorer.
     rows = top_documents(generation, plan.query, final, collect, BM25_K1, BM25_B)
     if rows is None:
-        collector = BudgetCollector(TopCollector(limit=collect), deadline, final)
-        try:
-            searcher.search_with_collector(plan.query, collector)
-        except TimeLimit:
-            deadline.hit = True
-        results = collector.results()
-        rows = [(results.docnum(i), results.score(i)) for i in range(min(collect, results.scored_length()))]
+        rows = generation.top_scored(plan.query, final, collect, deadline)
     order = generation.columns.order
 
     def by_score(row: tuple[int, float]) -> tuple[float, int]:
@@ -275,12 +124,12 @@ def _page_by_relevance(
     return (ranked + rest)[(request.page - 1) * request.per_page : limit]
 
 
-def _reranks_questions(generation: Generation) -> bool:
+def _reranks_questions(generation: Backend) -> bool:
     """True when the generation has paragraph vectors and this process can embed a question."""
     return generation.vectors is not None and semantic.available()
 
 
-def _by_meaning(generation: Generation, question: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def _by_meaning(generation: Backend, question: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Return the candidates with their scores fused with closeness to the question (unchanged if it fails)."""
     text = semantic.question_text(question)
     if not text:
@@ -296,9 +145,9 @@ def _by_meaning(generation: Generation, question: str, ranked: list[tuple[int, f
     return list(zip(docs.tolist(), fused.tolist(), strict=True))
 
 
-def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:
+def _hit(generation: Backend, docnum: int, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:
     """Build one result row with its snippet (the plain opening once the time budget is spent)."""
-    stored = generation.searcher().stored_fields(docnum)
+    stored = generation.stored(docnum)
     text = stored.get("text", "")
     if (plan.stems or plan.exact_words or plan.prefixes or plan.phrases) and not deadline.passed():
         snippet = make_snippet(text, plan.stems, plan.exact_words, plan.prefixes, phrases=plan.phrases)
@@ -319,11 +168,11 @@ def _hit(generation: Generation, docnum: int, score: float | None, plan: QueryPl
 
 
 def _run(
-    generation: Generation, request: SearchRequest, deadline: Deadline, guesses: bool = False
+    generation: Backend, request: SearchRequest, deadline: Deadline, guesses: bool = False
 ) -> tuple[QueryPlan, np.ndarray, np.ndarray, dict]:
     """Match, filter: return the plan, the query mask, the final mask and the filter masks."""
     plan = build_query(request, expand=partial(expand_variants, generation), guesses=guesses)
-    matched = matched_mask(generation, plan, deadline)
+    matched = generation.match(plan.query, deadline)
     masks = filter_masks(generation.columns, request)
     final = matched.copy()
     for mask in masks.values():
@@ -331,12 +180,7 @@ def _run(
     return plan, matched, final, masks
 
 
-def _has_guesses(query: wq.Query | None) -> bool:
-    """Return True when a query holds a guessed alternative (:class:`search.variants.RankOnly`)."""
-    return query is not None and any(isinstance(leaf, RankOnly) for leaf in query.leaves())
-
-
-def cache_key(generation: Generation, request: SearchRequest) -> tuple:
+def cache_key(generation: Backend, request: SearchRequest) -> tuple:
     """The normalized request and the generation: what makes two answers the same."""
     return (
         generation.name, request.q, request.sources, request.date_from, request.date_to,
@@ -345,7 +189,7 @@ def cache_key(generation: Generation, request: SearchRequest) -> tuple:
 
 
 def search(
-    generation: Generation, request: SearchRequest, budget_ms: float | None = DEFAULT_BUDGET_MS, cache: bool = True
+    generation: Backend, request: SearchRequest, budget_ms: float | None = DEFAULT_BUDGET_MS, cache: bool = True
 ) -> SearchResult:
     """Run a validated request against a generation.
 
@@ -360,7 +204,7 @@ def search(
     plan, matched, final, masks = _run(generation, request, deadline)
     total = int(final.sum())
     relaxed = False
-    if not matched.any() and request.mode == "all" and _has_guesses(plan.query) and not deadline.passed():
+    if not matched.any() and request.mode == "all" and has_guesses(plan.query) and not deadline.passed():
         # no paragraph holds every word as typed (filters aside: a word the index holds but a source does
         # not is no reason to guess): the guessed forms (يدعون -> يدعو) may, before any word does
         plan, matched, final, masks = _run(generation, request, deadline, guesses=True)
@@ -389,10 +233,9 @@ def search(
     return result
 
 
-def get_article(generation: Generation, article_id: str) -> dict[str, object]:
+def get_article(generation: Backend, article_id: str) -> dict[str, object]:
     """Return an article with all its paragraphs in order; NotFound if there is none."""
-    searcher = generation.searcher()
-    docs = sorted(searcher.documents(article_id=article_id), key=lambda d: d.get("paragraph", 0))
+    docs = sorted(generation.article(article_id), key=lambda d: d.get("paragraph", 0))
     if not docs:
         raise NotFound(f"no article with id {article_id!r}")
     first = docs[0]
@@ -406,7 +249,7 @@ def get_article(generation: Generation, article_id: str) -> dict[str, object]:
     }
 
 
-def index_health(generation: Generation) -> dict[str, object]:
+def index_health(generation: Backend) -> dict[str, object]:
     """Describe the live generation: its name, when it was built, paragraph and article counts."""
     return {
         "generation": generation.name,

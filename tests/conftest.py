@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from search.indexing import build_index
+from search.index.indexing import build_index
 from web import create_app
 
 REPO = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from search.indexing import build_index
+from search.index.indexing import build_index
 from web import create_app
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from search.backend import LRUCache
 from search.engine import search
-from search.indexing import build_index
-from search.request import parse_request
-from search.store import IndexHolder, LRUCache
+from search.index.indexing import build_index
+from search.index.store import IndexHolder
+from search.query.request import parse_request
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

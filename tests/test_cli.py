@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import main
-from search.indexing import current_generation
-from search.schema import SCHEMA_VERSION
+from search.index.indexing import current_generation
+from search.index.schema import SCHEMA_VERSION
 from tests.conftest import SEEDS
 
 

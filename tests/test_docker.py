@@ -5,6 +5,7 @@ user with a HEALTHCHECK on /healthz, and its command, run from a copy of exactly
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import setuptools
 from helpers.server import BIN, REPO, free_port, get_json, run_fahras, spawn, stop, wait_healthy
 
 DOCKERFILE = REPO / "Dockerfile"
@@ -131,8 +133,13 @@ def test_every_copy_source_exists_and_is_in_the_build_context():
 def test_the_copies_are_what_pip_install_needs():
     copied = {source.strip("/") for sources, _ in copy_sources() for source in sources}
     assert {"setup.cfg", "pyproject.toml", "README.md", "search", "web", "gunicorn.conf.py", "seeds"} <= copied
-    setup = (REPO / "setup.cfg").read_text("utf-8")
-    assert "file: README.md" in setup and "packages = search, web" in setup
+    setup = configparser.ConfigParser()
+    setup.read(REPO / "setup.cfg", encoding="utf-8")
+    assert "file: README.md" == setup["metadata"]["long_description"]
+    include = setup["options.packages.find"]["include"].split()
+    found = set(setuptools.find_packages(str(REPO), include=include))
+    packages = {p.parent.relative_to(REPO).as_posix().replace("/", ".") for p in REPO.glob("*/**/__init__.py")}
+    assert {p for p in packages if p.split(".")[0] in {"search", "web"}} == found
 
 
 LOCAL_STATE = [".venv/bin/python", "var/index/CURRENT", "shared/corpora/saudinewsnet/x.zip", ".git/HEAD",

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import analyze, arabic_analyzer, exact_analyzer, exact_tokens, normalize
+from search.analysis.analyzer import analyze, arabic_analyzer, exact_analyzer, exact_tokens, normalize
 from search.errors import QueryError
-from search.query import build_query
-from search.request import parse_query, parse_request
+from search.query.build import build_query
+from search.query.request import parse_query, parse_request
 from web import create_app
 
 ARABIC_LETTERS = "".join(chr(c) for c in range(0x0621, 0x064B))

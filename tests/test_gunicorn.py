@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from search.indexing import build_index
+from search.index.indexing import build_index
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

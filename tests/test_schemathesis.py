@@ -60,7 +60,7 @@ def _sent_as_valid(case) -> bool:
 
     Schemathesis counts a number given to a string parameter (source=8.4e-45) as negative data, but a
     query string holds only strings, so the service rightly accepts it (schemathesis #3129); and a
-    single-valued parameter given twice is read by its last value (search.request._one), as a form's is."""
+    single-valued parameter given twice is read by its last value (search.query.request._one), as a form's is."""
     if case.path_parameters or case.body is not None or case.operation.path != "/api/search" or not case.query:
         return False
     parameters = {p["name"]: p for p in openapi_document()["paths"]["/api/search"]["get"]["parameters"]}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from search.indexing import build_index
+from search.index.indexing import build_index
 from web import create_app
 
 SCRIPT = "<script>alert('x')</script>"

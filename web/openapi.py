@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search.request import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_SOURCES, MODES, SORTS
+from search.query.request import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_SOURCES, MODES, SORTS
 
 #: Limits of the routes in web/views.py, which imports them from here.
 ARTICLE_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,120}$"

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from search.indexing import build_index
-from search.store import Generation, IndexHolder
+from search.index.indexing import build_index
+from search.index.store import Generation, IndexHolder
 
 
 def text_rows(articles: Iterable[tuple[str, str]], title: str = "") -> list[dict]:
