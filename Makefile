@@ -30,6 +30,7 @@ browser:
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 test: install browser lint
 	$(BIN)/python -m pytest

@@ -20,7 +20,8 @@ sys.path.append(str(REPO))  # after PYTHONPATH, so another checkout can be measu
 
 from search.analysis.analyzer import analyze_word  # noqa: E402
 from search.corpus.reader import Article, ReadReport, read_corpus  # noqa: E402
-from search.index.indexing import build_index, current_generation  # noqa: E402
+from search.index.generations import current_generation  # noqa: E402
+from search.index.indexing import build_index  # noqa: E402
 from search.index.store import Generation, IndexHolder  # noqa: E402
 
 SEED = 20150721

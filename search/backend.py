@@ -4,7 +4,7 @@
 generation: its identity, the facet columns, term statistics and postings for scoring a plan in bulk,
 the set a plan matches as a mask, stored fields for hits and snippets, and the paragraph vectors. The
 Whoosh backend (:class:`search.index.generation.Generation`) implements it; a backend on another engine
-translates the plan (:mod:`search.query.plan`) into its own queries. Nothing here imports an engine.
+translates the plan (:mod:`search.plan`) into its own queries. Nothing here imports an engine.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from search.query.plan import Node
+    from search.plan import Node
 
 #: A column value of a document with no source or no date.
 UNKNOWN = -1

@@ -16,7 +16,8 @@ from tqdm import tqdm
 from search.analysis.analyzer import analyze
 from search.engine import search as run_search
 from search.errors import SearchError
-from search.index.indexing import BuildSummary, build_index, current_generation
+from search.index.generations import current_generation
+from search.index.indexing import BuildSummary, build_index
 from search.index.store import IndexHolder, open_generation
 from search.query.request import parse_request
 

@@ -20,8 +20,8 @@ import numpy as np
 
 from search.backend import Backend, Deadline
 from search.errors import NotFound
-from search.query.build import BM25_B, BM25_K1, QueryPlan, build_query
-from search.query.plan import has_guesses
+from search.plan import QueryPlan, has_guesses
+from search.query.build import BM25_B, BM25_K1, build_query
 from search.query.request import SearchRequest
 from search.query.suggest import suggest
 from search.query.variants import expand_variants

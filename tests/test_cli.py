@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import main
-from search.index.indexing import current_generation
+from search.index.generations import current_generation
 from search.index.schema import SCHEMA_VERSION
 from tests.conftest import SEEDS
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from helpers.server import REPO, SEEDS, get_json, gunicorn, run_fahras
 
-from search.index.indexing import CURRENT, build_index, generations_dir
+from search.index.generations import CURRENT, generations_dir
+from search.index.indexing import build_index
 from web import create_app
 
 INDEX_ERROR_PATHS = ("/healthz", "/api/search?q=بكين", "/api/articles/000_75be7a96948e7c41")

@@ -20,7 +20,7 @@ from search.index.postings import FOLDER, FieldPostings, load_field
 from search.index.scoring import ranking_model
 from search.index.translate import BudgetCollector, patch_whoosh, to_whoosh
 from search.index.vocabulary import load_vocabulary
-from search.query.plan import Node
+from search.plan import Node
 
 #: Answered searches kept per generation (the web layer may pass its CACHE_SIZE setting).
 DEFAULT_CACHE_SIZE = 512

@@ -1,21 +1,10 @@
-"""Build index generations and switch the live pointer only after a complete, checked commit.
-
-Layout of an index directory::
-
-    CURRENT                 name of the live generation (replaced atomically)
-    reindex.lock            flock held by the one running re-index
-    generations/<name>/     a Whoosh index + postings-1/ (its posting lists as numpy arrays)
-                            + columns.npz (facet columns) + vocabulary.tsv + meta.json + COMPLETE
-                            (+ semantic.npy, semantic-keys.npy: paragraph embeddings, when asked for)
-
-A re-index writes a fresh generation; a failure or a kill leaves CURRENT untouched, and the next
-re-index removes the partial directory. The live and the previous generations are kept.
-"""
+"""Build index generations: read the corpus, write segments in parallel processes, save the arrays, the
+vocabulary and the vectors beside them, and switch the live pointer only after a complete, checked commit
+(the layout and the pointer are :mod:`search.index.generations`)."""
 
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import json
 import multiprocessing
 import os
@@ -25,7 +14,6 @@ import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,8 +22,21 @@ from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
 from search.corpus.reader import ReadReport, read_corpus
-from search.errors import CorpusError, ReindexRunning
+from search.errors import CorpusError
 from search.index.columns import write_columns
+from search.index.generations import (
+    COMPLETE,
+    META,
+    _fsync_dir,
+    _new_generation_name,
+    current_generation,
+    generations_dir,
+    held_locks,
+    is_complete,
+    reindex_lock,
+    remove_stale,
+    switch_current,
+)
 from search.index.schema import SCHEMA_VERSION, build_schema
 from search.index.segments import Written, write_segments
 from search.index.vocabulary import write_vocabulary
@@ -43,11 +44,6 @@ from search.rank.semantic import MODEL as SEMANTIC_MODEL
 from search.rank.semantic import available as semantic_engine_available
 from search.rank.semantic import passage_text, write_vectors
 
-CURRENT = "CURRENT"
-LOCK = "reindex.lock"
-GENERATIONS = "generations"
-COMPLETE = "COMPLETE"
-META = "meta.json"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 #: Paragraphs per batch dealt to a writer process.
 BATCH_DOCS = 400
@@ -69,89 +65,6 @@ class BuildSummary:
     def paragraphs_per_second(self) -> float:
         """Indexing throughput."""
         return self.report.paragraphs / self.seconds if self.seconds else 0.0
-
-
-def generations_dir(index_dir: Path) -> Path:
-    """Return the folder holding the generations."""
-    return index_dir / GENERATIONS
-
-
-def current_generation(index_dir: Path) -> str | None:
-    """Return the live generation's name, or None when there is none."""
-    try:
-        name = (index_dir / CURRENT).read_text("utf-8").strip()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    return name or None
-
-
-def is_complete(generation_path: Path) -> bool:
-    """Return True when a generation finished building (its COMPLETE marker exists)."""
-    return (generation_path / COMPLETE).exists()
-
-
-#: Descriptors of re-index locks this process holds: a forked writer closes its copies, so that a
-#: killed re-index never leaves its lock held by its writers.
-_held_locks: set[int] = set()
-
-
-@contextmanager
-def reindex_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the re-index lock; fail at once if another re-index holds it (a killed one does not)."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReindexRunning(
-                f"another re-index of {index_dir} is running; wait for it to finish"
-            ) from None
-        _held_locks.add(handle.fileno())
-        try:
-            yield
-        finally:
-            _held_locks.discard(handle.fileno())
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _new_generation_name() -> str:
-    """Return a sortable, unique generation name."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    return f"g{stamp}-{os.getpid()}"
-
-
-def _fsync_dir(path: Path) -> None:
-    """Flush a directory entry to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def switch_current(index_dir: Path, name: str) -> None:
-    """Point CURRENT at a generation atomically (write, fsync, rename)."""
-    tmp = index_dir / f"{CURRENT}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, index_dir / CURRENT)
-    _fsync_dir(index_dir)
-
-
-def remove_stale(index_dir: Path, keep: Iterable[str]) -> list[str]:
-    """Remove generations not in ``keep``: partial ones left by a failed build, and old ones."""
-    keep = set(keep)
-    removed = []
-    folder = generations_dir(index_dir)
-    if not folder.exists():
-        return removed
-    for path in sorted(folder.iterdir()):
-        if path.name not in keep:
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path.name)
-    return removed
 
 
 def _documents(articles: Iterable, progress: Callable[[int], None] | None) -> Iterator[dict]:
@@ -344,7 +257,7 @@ def _writer_process(
     target: Path, jobs: multiprocessing.Queue, results: multiprocessing.Queue, number: int, parent: int
 ) -> None:
     """A writer process: index the batches it is dealt; exit when its parent is gone (killed)."""
-    for fd in _held_locks:
+    for fd in held_locks:
         os.close(fd)  # the lock is the parent's: it must go when the parent goes
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before the request above

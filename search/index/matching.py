@@ -7,15 +7,13 @@ arrays cannot answer (a prefix's terms, a segment without positions) goes throug
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from whoosh import query as wq
 
 from search.backend import Deadline
-from search.index.reading import phrase_docs, term_postings
+from search.index.reading import Generation, phrase_docs, term_postings
 from search.index.translate import to_whoosh
-from search.query.plan import (
+from search.plan import (
     AllOf,
     AnyOf,
     BestOf,
@@ -29,9 +27,6 @@ from search.query.plan import (
     Term,
     terms,
 )
-
-if TYPE_CHECKING:
-    from search.index.generation import Generation
 
 
 def match_mask(generation: Generation, node: Node | None, deadline: Deadline) -> np.ndarray:

@@ -8,7 +8,7 @@ are cached per generation (its ``terms`` cache).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
@@ -17,7 +17,25 @@ from whoosh.util.numeric import byte_to_length
 from search.index.postings import FOLDER, FieldPostings, load_lengths
 
 if TYPE_CHECKING:
-    from search.index.generation import Generation
+    from pathlib import Path
+
+    from whoosh.searching import Searcher
+
+    from search.backend import Columns, LRUCache
+
+
+class Generation(Protocol):
+    """What reading needs of an opened generation (:class:`search.index.generation.Generation`)."""
+
+    path: Path
+    columns: Columns
+    terms: LRUCache
+
+    def searcher(self) -> Searcher:
+        """Return this thread's Whoosh searcher."""
+
+    def posting_arrays(self, segment: str, fieldname: str) -> FieldPostings | None:
+        """Return one segment's posting arrays for a field (None: none saved)."""
 
 #: Whoosh stores a field length in one byte; this table turns the byte back into the length it scores with.
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)

@@ -16,7 +16,7 @@ from search.backend import LRUCache
 from search.errors import IndexUnavailable
 from search.index.columns import load_columns
 from search.index.generation import DEFAULT_CACHE_SIZE, Generation
-from search.index.indexing import CURRENT, META, current_generation, generations_dir, is_complete
+from search.index.generations import CURRENT, META, current_generation, generations_dir, is_complete
 from search.index.schema import SCHEMA_VERSION
 from search.rank.semantic import load_vectors
 

@@ -14,7 +14,7 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.matching.wrappers import RequireMatcher
 
 from search.backend import Deadline
-from search.query.plan import (
+from search.plan import (
     AllOf,
     AnyOf,
     BestOf,
@@ -47,7 +47,7 @@ class _BestMatcher(matching.DisjunctionMaxMatcher):
 
 
 class Alternatives(wq.DisjunctionMax):
-    """A :class:`search.query.plan.BestOf` in Whoosh: a paragraph scores by the best alternative it holds."""
+    """A :class:`search.plan.BestOf` in Whoosh: a paragraph scores by the best alternative it holds."""
 
     def _matcher(self, subs, searcher, context):  # noqa: ANN001, ANN202 (Whoosh's signature)
         reader = searcher.reader()

@@ -7,14 +7,13 @@ the query language are parsed in :mod:`search.query.request`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from pyarabic import araby
 
 from search.analysis.analyzer import analyze_word, exact_tokens, written_words
 from search.analysis.names import join_compound
 from search.errors import QueryError
-from search.query.plan import (
+from search.plan import (
     EVERYTHING,
     NOTHING,
     AllOf,
@@ -25,6 +24,7 @@ from search.query.plan import (
     Node,
     Phrase,
     Prefix,
+    QueryPlan,
     Term,
     one_of,
 )
@@ -61,25 +61,6 @@ BM25_B = 0.9
 # posting blocks that cannot reach the top. Optional evidence (query words close together, query words
 # in the article title) is scored afterwards, on the top candidates only (plan.evidence, see rerank.py):
 # it re-ranks and never changes which paragraphs match.
-
-
-@dataclass
-class QueryPlan:
-    """The query plan of a request (backend-neutral), and the terms a snippet should mark."""
-
-    query: Node | None  # None: browse everything
-    guesses_match: bool = False  # a guessed alternative matches (any-word mode, or nothing else did)
-    stems: set[str] = field(default_factory=set)  # stems to mark (text field)
-    exact_words: set[str] = field(default_factory=set)  # normalized words to mark (exact field)
-    phrases: set[tuple[str, ...]] = field(default_factory=set)  # normalized word runs to mark where whole
-    prefixes: set[str] = field(default_factory=set)  # normalized prefixes to mark
-    positive_groups: int = 0
-    words: list[str] = field(default_factory=list)  # normalized positive words, for suggestions
-    ordered_stems: list[str] = field(default_factory=list)  # positive stems in query order
-    #: each positive word's stem and its full-weight alternatives (the same word), in query order
-    word_forms: list[list[str]] = field(default_factory=list)
-    groups: list[Node] = field(default_factory=list)  # one query per positive word group (for coverage)
-    evidence: Node | None = None  # scored on the top candidates only: title and proximity
 
 
 def _clause_query(
@@ -246,7 +227,7 @@ def build_query(request: SearchRequest, expand: Callable | None = None, guesses:
 
     :param expand: optional ``(normalized, stem, plan) -> [plan nodes]`` adding lower-weight variants.
     :param guesses: let the guessed forms of a known word match in all-word mode too (they always do in
-        any-word mode); otherwise they only re-rank (a rank-only :class:`search.query.plan.Term`).
+        any-word mode); otherwise they only re-rank (a rank-only :class:`search.plan.Term`).
     """
     parsed = request.parsed
     any_word = request.mode == "any"

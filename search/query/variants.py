@@ -20,26 +20,26 @@ from search.analysis.names import split_compound
 from search.analysis.normalize import normalize
 from search.analysis.stem import ARTICLE, NISBA_KEPT, WAW_WORDS, strip_prefix, strip_suffixes
 from search.analysis.stem import stem as light_stem
-from search.query.plan import Node, Phrase, Term
+from search.plan import Node, Phrase, Term
+from search.query.related import RELATED_WEIGHT, related_stems
+from search.query.spelling import (
+    dropped_hamza,
+    drops_pattern_waw,
+    hamza_variants,
+    k_variants,
+    spelling_variants,
+)
 from search.query.suggest import MIN_DF, max_distance, nearest_words, split_glued
 
 if TYPE_CHECKING:
 
     from search.backend import Backend
-    from search.query.build import QueryPlan
+    from search.plan import QueryPlan
 
 #: Single-letter proclitics Lucene leaves on, alone or after و/ف, longest first; ال after them is
 #: removed by the stemmer. Only stripped when at least MIN_REMAINDER letters remain.
 PROCLITICS: tuple[str, ...] = ("وب", "ول", "وك", "فب", "فل", "فك", "ب", "ل", "ك", "ف")
 MIN_REMAINDER = 3
-#: Letters written for a foreign "g", and long vowels a transliteration may add or drop.
-G_LETTERS = (araby.JEEM, araby.GHAIN, araby.QAF)
-LONG_VOWELS = (araby.YEH, araby.WAW)
-#: The seats a hamza inside a word is written on, by regional habit (Egyptian مسئول, شئون; Saudi and
-#: Levantine مسؤول, شؤون; تساءل, تسائل, تساؤل): normalization keeps them apart, as Lucene does.
-HAMZA_FORMS = (araby.WAW_HAMZA, araby.YEH_HAMZA, araby.HAMZA)
-NON_JOINING = frozenset((araby.ALEF, araby.DAL, araby.THAL, araby.REH, araby.ZAIN, araby.WAW))
-MIN_VARIANT_LETTERS = 4
 MAX_VARIANTS = 3
 #: A spelling variant in more than this many times the paragraphs of a known word is another word
 #: (غادة -> جاد, عمير -> عمر, مغرمة -> مجرم) more often than its spelling (هونج/هونغ, موجيريني/موغيريني
@@ -118,89 +118,6 @@ def glued_forms(generation: Backend, stem: str) -> list[str]:
     if generation is None or len(stem) < MIN_REMAINDER or not araby.is_arabicrange(stem[0]):
         return []
     return [p + stem for p in GLUED_PROCLITICS if _df(generation, p + stem)]
-
-
-def drops_pattern_waw(stem: str, variant: str) -> bool:
-    """True when a variant drops the و of the native patterns مفعول or فعول, which is no long vowel of a
-    transliteration: مديون is not مدين (المدينة), ضروب is not ضرب.
-
-    >>> drops_pattern_waw("مديون", "مدين"), drops_pattern_waw("ضروب", "ضرب"), drops_pattern_waw("بوتن", "بتن")
-    (True, True, False)
-    """
-    if len(stem) == 5 and stem[0] == araby.MEEM and stem[3] == araby.WAW:
-        return variant == stem[:3] + stem[4]
-    return len(stem) == 4 and stem[2] == araby.WAW and variant == stem[:2] + stem[3]
-
-
-def _may_vary(word: str) -> bool:
-    """True for an Arabic word long enough to have spelling variants (MIN_VARIANT_LETTERS letters)."""
-    return len(word) >= MIN_VARIANT_LETTERS and araby.is_arabicrange(word[0])
-
-
-def spelling_variants(word: str) -> list[str]:
-    """Return the word with one g-letter swapped, one inner hamza on another seat, or one inner long
-    vowel added or dropped.
-
-    >>> spelling_variants("بوتن"), spelling_variants("شئون")[:2]
-    (['بؤتن', 'بتن', 'بوتون', 'بوتين'], ['شؤون', 'شئؤن'])
-    """
-    if not _may_vary(word):
-        return []
-    found = set(hamza_variants(word)) | set(dropped_hamza(word))
-    for i, char in enumerate(word):
-        if char in G_LETTERS:
-            found.update(word[:i] + g + word[i + 1 :] for g in G_LETTERS if g != char)
-        if char in LONG_VOWELS and 0 < i < len(word) - 1:
-            found.add(word[:i] + word[i + 1 :])
-    for i in range(1, len(word)):
-        if word[i - 1] not in LONG_VOWELS and word[i] not in LONG_VOWELS:
-            found.update(word[:i] + v + word[i:] for v in LONG_VOWELS)
-    found.discard(word)
-    return sorted(found)
-
-
-def hamza_variants(word: str) -> list[str]:
-    """Return the word with one inner hamza on another seat: the same word in any case.
-
-    >>> hamza_variants("شئون")
-    ['شؤون']
-    """
-    if not _may_vary(word):
-        return []
-    found: set[str] = set()
-    for i, char in enumerate(word):
-        if char in HAMZA_FORMS and i > 0:
-            # a bare ء stands inside a word only after a letter that does not join the next (تساءل)
-            forms = HAMZA_FORMS if word[i - 1] in NON_JOINING else HAMZA_FORMS[:2]
-            found.update(word[:i] + form + word[i + 1 :] for form in forms if form != char)
-    return sorted(found)
-
-
-def dropped_hamza(word: str) -> list[str]:
-    """Return the word with one و or ي after its first letter written as the hamza it may be the seat of:
-    a keyboard or a hurried hand writes the seat alone (مسوول, رييس, سوال for مسؤول, رئيس, سؤال).
-
-    >>> dropped_hamza("مسوول"), dropped_hamza("رييس")
-    (['مسؤول', 'مسوؤل'], ['رئيس', 'ريئس'])
-    """
-    if not _may_vary(word):
-        return []
-    seats = {araby.WAW: araby.WAW_HAMZA, araby.YEH: araby.YEH_HAMZA}
-    return sorted({word[:i] + seats[c] + word[i + 1 :] for i, c in enumerate(word) if i > 0 and c in seats})
-
-
-def k_variants(word: str) -> list[str]:
-    """Return the word with one ك written ق or one ق written ك, as a foreign "k" is (كازان / قازان).
-
-    Only for a word the index does not know: between known words the swap joins other words (قلب, كلب).
-
-    >>> k_variants("قازان")
-    ['كازان']
-    """
-    if not _may_vary(word):
-        return []
-    swap = {araby.KAF: araby.QAF, araby.QAF: araby.KAF}
-    return sorted({word[:i] + swap[c] + word[i + 1 :] for i, c in enumerate(word) if c in swap})
 
 
 #: A word in this share of the paragraphs (and at least ESTABLISHED_MIN of them) is a spelling of its
@@ -379,119 +296,10 @@ def expand_variants(generation: Backend, normalized: str, stem: str, plan: Query
     return extra
 
 
-#: Imperfect-verb prefixes and a few endings a light stemmer keeps; a "root-ish" key drops them so that
-#: تقع finds يقع and ولدت finds ولد, at RELATED_WEIGHT. The pattern فعول is read the same way, so that
-#: الحدود finds يحدها and سقوط finds سقطت; so is the plural pattern أفعال (الاعراض finds عرض).
-VERB_PREFIXES = (araby.YEH, araby.TEH, araby.NOON, araby.ALEF)
-IMPERFECT_PREFIXES = (araby.YEH, araby.TEH, araby.NOON)
-RELATED_ENDINGS = (araby.TEH, araby.WAW + araby.ALEF, araby.ALEF, araby.WAW, araby.YEH)
-RELATED_WEIGHT = 0.2
-MAX_RELATED = 5
 #: A word the index does not know at all (a typo, a hamza misplaced: قاءد, بلجيكيا) is matched by its
 #: nearest indexed stems, one edit away (two for long words), at FUZZY_WEIGHT.
 FUZZY_WEIGHT = 0.4
 MAX_FUZZY = 2
-
-
-def root_key(stem: str) -> str:
-    """Return a coarse key shared by inflections a light stem keeps apart (verb prefix, endings, and the
-    patterns فعول and أفعال of broken plurals and verbal nouns: حدود and يحد, سقوط and سقطت, اعراض
-    and عرض).
-
-    >>> root_key("تقع"), root_key("يقع"), root_key("ولدت"), root_key("حدود"), root_key("سقوط")
-    ('قع', 'قع', 'ولد', 'حد', 'سقط')
-    """
-    if len(stem) == 4 and stem[2] == araby.WAW and stem[0] not in VERB_PREFIXES:
-        return fuul_root(stem)
-    if len(stem) == 5 and stem[0] == araby.ALEF and stem[3] == araby.ALEF:
-        return afaal_root(stem)
-    if len(stem) >= 3 and stem[0] in VERB_PREFIXES:
-        stem = stem[1:]
-    for ending in RELATED_ENDINGS:
-        if len(stem) - len(ending) >= 3 and stem.endswith(ending):
-            return stem[: -len(ending)]
-    return stem
-
-
-def root_keys(stem: str) -> set[str]:
-    """Return the stem's root key and, when it starts with ا, also the key that keeps the ا as a root
-    letter: normalization writes a root's initial hamza as ا (أسس), which is not then a verb prefix.
-
-    >>> sorted(root_keys("اسس")), sorted(root_keys("تاسست"))
-    (['اسس', 'سس'], ['اسس'])
-    """
-    keys = {root_key(stem)}
-    if stem[0] == araby.ALEF and len(stem) >= 3:
-        keys.add(_ending_key(stem))
-    return keys
-
-
-def _ending_key(stem: str) -> str:
-    """Return the stem without the first related ending that leaves three letters."""
-    for ending in RELATED_ENDINGS:
-        if len(stem) - len(ending) >= 3 and stem.endswith(ending):
-            return stem[: -len(ending)]
-    return stem
-
-
-def fuul_root(stem: str) -> str:
-    """Return the root letters of a four-letter stem of the pattern فعول (its third letter و); a doubled
-    root (حدود, حقوق) keeps its first two, as the verb's light stem does (يحد, حق).
-
-    >>> fuul_root("دروس"), fuul_root("حدود")
-    ('درس', 'حد')
-    """
-    return stem[:2] if stem[1] == stem[3] else stem[:2] + stem[3]
-
-
-def afaal_root(stem: str) -> str:
-    """Return the root letters of a five-letter stem of the plural pattern أفعال (اعراض -> عرض).
-
-    >>> afaal_root("اعراض"), afaal_root("احداث")
-    ('عرض', 'حدث')
-    """
-    return stem[1:3] + stem[4]
-
-
-def afaal_form(key: str) -> str:
-    """Return the أفعال plural of a three-letter root key, as normalized (حدث -> احداث)."""
-    return araby.ALEF + key[:2] + araby.ALEF + key[2]
-
-
-def fuul_form(key: str) -> str:
-    """Return the فعول form of a root key: a و before the last root letter (درس -> دروس, حد -> حدود)."""
-    return key[:2] + araby.WAW + key[2] if len(key) == 3 else key + araby.WAW + key[1]
-
-
-def related_stems(generation: Backend, stem: str) -> list[str]:
-    """Return indexed stems sharing the stem's root key, most frequent first (at most MAX_RELATED).
-
-    The candidates are spelled out from the key (each verb prefix, each ending) and looked up one by
-    one: a few dozen term look-ups, no table of the whole vocabulary in every worker.
-    """
-    if generation is None or not araby.is_arabicrange(stem[0]):
-        return []
-    return list(generation.expansions.get_or_compute(("related", stem), lambda: _related_stems(generation, stem)))
-
-
-def _related_stems(generation: Backend, stem: str) -> tuple[str, ...]:
-    """Look up the related stems of :func:`related_stems` (a few dozen document-frequency look-ups)."""
-    # a two-letter key (تقع -> قع) links imperfect verbs only: bare or with ا, it is another word (يمن -> امن),
-    # and from a stem with ا (الأمن -> امن -> من) it is none (امن is no verb "I ...")
-    keys = {k for k in root_keys(stem) if len(k) > 2 or stem[0] != araby.ALEF}
-    candidates = {
-        p + key + e
-        for key in keys
-        for p in (("", *VERB_PREFIXES) if len(key) > 2 else IMPERFECT_PREFIXES)
-        for e in ("", *RELATED_ENDINGS)
-    }
-    candidates.update(fuul_form(key) for key in keys if len(key) in (2, 3))
-    candidates.update(afaal_form(key) for key in keys if len(key) == 3)
-    found = []
-    for word in candidates - {stem}:
-        if root_keys(word) & keys and (df := _df(generation, word)):
-            found.append((df, word))
-    return tuple(w for _, w in sorted(found, reverse=True)[:MAX_RELATED])
 
 
 def _all_words(stems: list[str], plan: QueryPlan) -> Node:

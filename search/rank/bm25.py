@@ -3,7 +3,7 @@
 For a plan made of terms under any/all/best-of nodes (the words of a query and their variants, as
 :func:`search.query.build.build_query` makes them), a matching document's score is the sum, over the
 plan's terms it holds, of ``boost x bm25(idf, weight, length, average length)``, where the alternatives
-of one word (:class:`search.query.plan.BestOf`) count only by the best of them: the score Whoosh's own
+of one word (:class:`search.plan.BestOf`) count only by the best of them: the score Whoosh's own
 matchers give (the Whoosh backend's tests check they agree). The postings and field lengths come from the
 backend (:class:`search.backend.Backend`), for every document at once. A phrase of adjacent words scores
 as the sum of its words' scores in the paragraphs where they stand in order. Plans with prefixes are left
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from search.query.plan import AllOf, AnyOf, BestOf, Excluding, Node, Phrase, Term
+from search.plan import AllOf, AnyOf, BestOf, Excluding, Node, Phrase, Term
 
 if TYPE_CHECKING:
     from search.backend import Backend

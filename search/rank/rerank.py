@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from search.analysis.analyzer import term_positions
+from search.plan import AnyOf, Near, Node, Term, requires_all, scored_terms
 from search.query.build import BM25_B, BM25_K1
-from search.query.plan import AnyOf, Near, Node, Term, requires_all, scored_terms
 from search.rank.bm25 import holding, matching_docs, term_scores
 
 if TYPE_CHECKING:
     from search.backend import Backend
-    from search.query.build import QueryPlan
+    from search.plan import QueryPlan
 
 #: How much full coverage adds to a score (tuned on arcd train).
 COVERAGE_WEIGHT = 0.6

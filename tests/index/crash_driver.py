@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from whoosh import writing  # noqa: E402
 
-from search.index import indexing  # noqa: E402
+from search.index import generations, indexing  # noqa: E402
 
 STAGES = ("read", "add", "segments", "finish", "switch", "replace", "hold")
 
@@ -72,7 +72,7 @@ def install(stage: str, after: int) -> None:
         real_replace = os.replace
 
         def replace_or_die(src, dst, *args, **kwargs):
-            if Path(dst).name == indexing.CURRENT:
+            if Path(dst).name == generations.CURRENT:
                 die(stage)
             return real_replace(src, dst, *args, **kwargs)
 

@@ -16,7 +16,8 @@ import pytest
 from helpers.server import REPO, SEEDS, group_members, run_fahras, spawn, stop
 
 from search.engine import search
-from search.index.indexing import COMPLETE, CURRENT, build_index, current_generation, generations_dir
+from search.index.generations import COMPLETE, CURRENT, current_generation, generations_dir
+from search.index.indexing import build_index
 from search.index.store import IndexHolder
 from search.query.request import parse_request
 from web import create_app

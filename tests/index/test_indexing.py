@@ -10,14 +10,8 @@ import pytest
 
 from search.engine import search
 from search.errors import CorpusError, ReindexRunning
-from search.index.indexing import (
-    COMPLETE,
-    CURRENT,
-    LOCK,
-    build_index,
-    current_generation,
-    generations_dir,
-)
+from search.index.generations import COMPLETE, CURRENT, LOCK, current_generation, generations_dir
+from search.index.indexing import build_index
 from search.index.store import IndexHolder
 from search.query.request import parse_request
 from tests.conftest import SEEDS

@@ -16,8 +16,8 @@ from search.index.indexing import build_index
 from search.index.reading import doc_frequency, field_lengths, phrase_docs, positions_at
 from search.index.store import IndexHolder
 from search.index.translate import to_whoosh
+from search.plan import Phrase
 from search.query.build import build_query
-from search.query.plan import Phrase
 from search.query.request import parse_request
 from search.rank.rerank import evidence_scores
 

@@ -12,8 +12,8 @@ from search.engine import search
 from search.index.indexing import build_index
 from search.index.store import IndexHolder
 from search.index.translate import to_whoosh
+from search.plan import AllOf, AnyOf, BestOf, Node, Phrase, Prefix, Term, scored_terms
 from search.query.build import BM25_B, BM25_K1, build_query
-from search.query.plan import AllOf, AnyOf, BestOf, Node, Phrase, Prefix, Term, scored_terms
 from search.query.request import parse_request
 from search.rank.bm25 import top_documents
 from tests.helpers.corpus import opened_index, text_rows

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from search.engine import search
+from search.plan import AllOf, AnyOf, Near, Node, Phrase, Term, leaves
 from search.query.build import build_query
-from search.query.plan import AllOf, AnyOf, Near, Node, Phrase, Term, leaves
 from search.query.request import parse_query, parse_request
 from tests.helpers.corpus import opened_index, text_rows
 

@@ -10,9 +10,11 @@ import pytest
 from search.analysis.analyzer import analyze_word
 from search.analysis.normalize import normalize
 from search.engine import search
+from search.plan import Phrase, Term
 from search.query.build import QueryPlan, build_query
-from search.query.plan import Phrase, Term
+from search.query.related import related_stems, root_key, root_keys
 from search.query.request import parse_request
+from search.query.spelling import drops_pattern_waw, k_variants, spelling_variants
 from search.query.suggest import SPLIT_RATIO, split_glued
 from search.query.variants import (
     DOMINANT_VARIANT,
@@ -21,15 +23,9 @@ from search.query.variants import (
     SYNONYM_WEIGHT,
     UNKNOWN_WORD_VARIANT_WEIGHT,
     VARIANT_WEIGHT,
-    drops_pattern_waw,
     expand_variants,
     expression_query,
     glued_forms,
-    k_variants,
-    related_stems,
-    root_key,
-    root_keys,
-    spelling_variants,
     strip_proclitic,
     synonyms,
     waw_forms,

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from search.cli import main
 from search.engine import index_health, search
-from search.index.indexing import build_index, current_generation, generations_dir
+from search.index.generations import current_generation, generations_dir
+from search.index.indexing import build_index
 from search.index.store import Generation, IndexHolder
 from search.query.request import parse_request
 from search.rank import semantic

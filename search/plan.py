@@ -11,7 +11,7 @@ the best one a paragraph holds) and :class:`Excluding` (and not), plus :data:`EV
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Union
 
 
@@ -184,3 +184,22 @@ def scored_terms(node: Node, boost: float = 1.0) -> list[tuple[str, str, float]]
 def with_boost(node: Node, boost: float) -> Node:
     """Return the node with another boost (nodes are frozen)."""
     return replace(node, boost=boost)
+
+
+@dataclass
+class QueryPlan:
+    """The query plan of a request (backend-neutral), and the terms a snippet should mark."""
+
+    query: Node | None  # None: browse everything
+    guesses_match: bool = False  # a guessed alternative matches (any-word mode, or nothing else did)
+    stems: set[str] = field(default_factory=set)  # stems to mark (text field)
+    exact_words: set[str] = field(default_factory=set)  # normalized words to mark (exact field)
+    phrases: set[tuple[str, ...]] = field(default_factory=set)  # normalized word runs to mark where whole
+    prefixes: set[str] = field(default_factory=set)  # normalized prefixes to mark
+    positive_groups: int = 0
+    words: list[str] = field(default_factory=list)  # normalized positive words, for suggestions
+    ordered_stems: list[str] = field(default_factory=list)  # positive stems in query order
+    #: each positive word's stem and its full-weight alternatives (the same word), in query order
+    word_forms: list[list[str]] = field(default_factory=list)
+    groups: list[Node] = field(default_factory=list)  # one query per positive word group (for coverage)
+    evidence: Node | None = None  # scored on the top candidates only: title and proximity
