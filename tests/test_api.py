@@ -85,8 +85,10 @@ def paragraph_text(client, hit: str) -> str:
         # OR between words: كازان is in 000-3, ميونخ in 000-11.
         ("كازان OR ميونخ", {"000-3", "000-11"}),
         ("بوتين كازان OR ميونخ", {"000-3"}),
-        # Prefix on the exact field: اقتصادي / اقتصادية stand alone in 001-1, 001-2, 001-4 and 003-11 («اقتصادية).
-        ("اقتصا*", {"001-1", "001-2", "001-4", "003-11"}),
+        # Prefix on the exact field, printed alone (اقتصادي in 001-1, «اقتصادية in 003-11) or after a proclitic
+        # (الاقتصادية, والاقتصادي, بالاقتصاد, as whole-word search finds them).
+        ("اقتصا*", {"000-5", "000-6", "001-1", "001-2", "001-4", "001-5", "002-2", "002-3", "002-5",
+                    "003-1", "003-2", "003-11", "003-14", "004-11", "004-15"}),
         # A phrase is matched in order on the exact field, normalized: 002-3 writes الإستراتيجية with hamza.
         ('"الشراكة الاستراتيجية"', {"002-3", "003-9", "004-4", "004-5"}),
         # ... and not stemmed: "الصينية" finds the 13 paragraphs holding that very word, not الصين or الصيني.
@@ -135,6 +137,23 @@ def test_arabic_aw_is_a_word_not_an_operator(client) -> None:
 def test_unparseable_input_is_searched_as_plain_words(client, q: str, same_as: str) -> None:
     """Operator characters that do not parse are read as spaces, never an error."""
     assert hits(api(client, q=same_as)) == hits(api(client, q=q))
+
+
+@pytest.mark.parametrize(
+    ("typed", "printed"),
+    [
+        ("صين*", {"الصين", "الصيني", "الصينية", "بالصين", "صينية", "والصين", "والصيني", "وصيني", "وصينية"}),
+        ("الصين*", {"الصين", "الصيني", "الصينية", "بالصين", "صينية", "والصين", "والصيني", "وصيني", "وصينية"}),
+        ("موسك*", {"لموسكو", "موسكو", "وموسكو"}),
+    ],
+)
+def test_a_prefix_finds_the_word_after_a_proclitic_and_marks_it_whole(client, typed: str, printed: set) -> None:
+    """A prefix typed without (or with) the article or a conjunction finds the words printed with و, ال, ب,
+    ل, ف, ك in front, as whole-word search does, and the snippet marks each whole printed word."""
+    result = api(client, q=typed, per_page=100)
+    marked = {m for hit in result["results"] for m in re.findall(r"<mark>(.*?)</mark>", hit["snippet"])}
+    assert printed == marked
+    assert result["total"] == len(result["results"]) == api(client, q=typed.removeprefix("ال"), per_page=100)["total"]
 
 
 @pytest.mark.parametrize("q", ["ب*", "-ب*", "ا* بيلوسوف", "a*"])

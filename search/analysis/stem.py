@@ -14,6 +14,12 @@ from search.analysis.wordlists import read_word_list
 #: ال وال بال كال فال لل و
 PREFIXES: tuple[str, ...] = ("ال", "وال", "بال", "كال", "فال", "لل", "و")
 ARTICLE = "ال"
+#: What a printed word may carry before the letters a reader types as a prefix (``word*``): a
+#: conjunction, a preposition, the article, and their combinations (والصين, بالصين, للصين, وبالصين).
+PROCLITIC_FORMS: tuple[str, ...] = (
+    "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك",
+    "ال", "وال", "فال", "بال", "كال", "لل", "ولل", "فلل", "وبال", "وكال", "فبال", "فكال",
+)
 #: Lucene's suffixes, in its order; each is tried once, so ساهدهات -> ساهده -> ساهد.
 #: ها ان ات ون ين يه ية ه ة ي (ة kept so the stemmer also accepts unnormalized words).
 SUFFIXES: tuple[str, ...] = ("ها", "ان", "ات", "ون", "ين", "يه", "ية", "ه", "ة", "ي")
@@ -167,3 +173,16 @@ WAW_WORDS = frozenset(
     s for w in read_word_list("waw_words_ar.txt")
     if len(s := bare_final_hamza(strip_suffixes(w))) >= 3 and not s.startswith(WAW_ARTICLE)
 )
+
+
+def prefix_forms(prefix: str, min_letters: int = 2) -> list[str]:
+    """Return the forms a normalized prefix may be printed with: as typed, without its article (when at
+    least ``min_letters`` remain), and with each proclitic in front, as whole-word search finds them.
+
+    >>> prefix_forms("صين")[:4], prefix_forms("الصي")[:3], prefix_forms("goo")
+    (['صين', 'وصين', 'فصين', 'بصين'], ['الصي', 'صي', 'وصي'], ['goo'])
+    """
+    if not araby.is_arabicrange(prefix[0]):
+        return [prefix]
+    bare = prefix[len(ARTICLE):] if prefix.startswith(ARTICLE) and len(prefix) - len(ARTICLE) >= min_letters else prefix
+    return list(dict.fromkeys([prefix, bare, *(p + bare for p in PROCLITIC_FORMS)]))

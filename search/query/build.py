@@ -12,6 +12,7 @@ from pyarabic import araby
 
 from search.analysis.analyzer import analyze_word, exact_tokens, written_words
 from search.analysis.names import join_compound
+from search.analysis.stem import prefix_forms
 from search.errors import QueryError
 from search.plan import (
     EVERYTHING,
@@ -83,8 +84,10 @@ def _clause_query(
                 f"a prefix needs at least {MIN_PREFIX} letters before '*', got {clause.text!r}",
                 "prefix_too_short",
             )
-        plan.prefixes.add(words[-1])
-        return Prefix("exact", words[-1])
+        # a prefix typed bare also finds the words printed with و, ال, ب, ل, ف or ك in front
+        forms = prefix_forms(words[-1], MIN_PREFIX)
+        plan.prefixes.update(forms)
+        return BestOf(tuple(Prefix("exact", f) for f in forms)) if len(forms) > 1 else Prefix("exact", forms[0])
     forms = [analyze_word(w) for w in written_words(clause.text)]  # as written: ألمانيا keeps its ال
     if len(forms) == 2 and forms[0][0] in GLUED_TO_LATIN and not araby.is_arabicrange(forms[1][0][0]):
         forms = forms[1:]  # a conjunction or preposition glued to a Latin word or a number (وGoogle, و2015)

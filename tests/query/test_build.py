@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from search.engine import search
-from search.plan import AllOf, AnyOf, Near, Node, Phrase, Term, leaves
+from search.plan import AllOf, AnyOf, BestOf, Near, Node, Phrase, Prefix, Term, leaves
 from search.query.build import build_query
 from search.query.request import parse_query, parse_request
 from tests.helpers.corpus import opened_index, text_rows
@@ -180,3 +180,13 @@ def test_side_by_side_evidence_pairs_words_typed_next_to_each_other(q: str, pair
     parts = evidence.parts if isinstance(evidence, AnyOf) else [evidence]
     found = [tuple(sorted((p.first.text, p.second.text))) for p in parts if isinstance(p, Near) and p.slop == 1]
     assert sorted(found) == sorted(tuple(sorted(p)) for p in pairs)
+
+
+def test_a_prefix_is_searched_with_each_proclitic_in_front() -> None:
+    """صين* is also وصين*, الصين*, بالصين*, للصين*...: the alternatives of one word, each marked."""
+    plan = build_query(parse_request({"q": "صين*"}))
+    assert isinstance(plan.query, BestOf)
+    forms = [p.text for p in plan.query.parts]
+    assert forms[:3] == ["صين", "وصين", "فصين"] and {"الصين", "والصين", "بالصين", "للصين", "وبالصين"} <= set(forms)
+    assert set(forms) == plan.prefixes and all(isinstance(p, Prefix) for p in plan.query.parts)
+    assert Prefix("exact", "goo") == build_query(parse_request({"q": "goo*"})).query  # no proclitic on Latin
