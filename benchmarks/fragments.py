@@ -19,7 +19,6 @@ from search.analysis.analyzer import analyze
 from search.engine import search
 from search.query.request import parse_request
 from search.rank import bm25 as scoring
-from search.rank.bm25 import doc_frequency
 
 FRAGMENT_WORDS = 5
 
@@ -31,7 +30,7 @@ def sample_words(generation, articles, count: int, low: int = 50, high: int = 50
     chosen = []
     for word in words:
         stem = analyze(word)[0]["stem"]
-        if low <= doc_frequency(generation, "text", stem) <= high:
+        if low <= generation.doc_frequency("text", stem) <= high:
             chosen.append(word)
         if len(chosen) == count:
             break

@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -35,11 +36,26 @@ class Columns:
     order: np.ndarray  # int32 per docnum, its paragraph's position in the corpus (ties in date sorts)
     sources: tuple[str, ...]  # sorted
     months: tuple[str, ...]  # chronological, YYYY-MM
+    article_ids: np.ndarray  # int32 per docnum, its article's number (0 .. article_count - 1)
 
     @property
     def doc_count(self) -> int:
         """Number of documents the columns cover."""
         return len(self.dates)
+
+    @cached_property
+    def article_first(self) -> np.ndarray:
+        """Each article's first docnum (all its paragraphs share its source and date), computed once."""
+        count = int(self.article_ids.max()) + 1 if len(self.article_ids) else 0
+        first = np.full(count, len(self.article_ids), dtype=np.int64)
+        np.minimum.at(first, self.article_ids, np.arange(len(self.article_ids)))
+        return first
+
+    def per_article(self, docs: np.ndarray) -> np.ndarray:
+        """Return one docnum (its first) for each distinct article among the given docnums, in article order."""
+        present = np.zeros(len(self.article_first), dtype=bool)
+        present[self.article_ids[docs]] = True
+        return self.article_first[present]
 
 
 def date_number(value: str) -> int:
@@ -161,5 +177,5 @@ class Backend(Protocol):
     def stored(self, docnum: int) -> dict:
         """Return a paragraph's stored fields: id, article_id, title, source, date, paragraph, url, text."""
 
-    def article(self, article_id: str) -> list[dict]:
-        """Return the stored fields of an article's paragraphs, in no particular order ([] if none)."""
+    def article(self, article_id: str) -> list[tuple[int, dict]]:
+        """Return (docnum, stored fields) of each of an article's paragraphs, in no particular order ([] if none)."""

@@ -21,13 +21,11 @@ import numpy as np
 from search.backend import Backend, Deadline
 from search.errors import NotFound
 from search.plan import QueryPlan, has_guesses
-from search.query.build import BM25_B, BM25_K1, build_query
+from search.query.build import build_query
 from search.query.request import SearchRequest
 from search.query.suggest import suggest
 from search.query.variants import expand_variants
-from search.rank import semantic
-from search.rank.bm25 import top_documents
-from search.rank.rerank import COVERAGE_CANDIDATES, add_evidence, candidate_count, rerank
+from search.rank.pages import page_by_date, page_by_relevance, reranks_questions
 from search.results.facets import count_facets, filter_masks
 from search.results.snippets import make_snippet, plain_snippet
 
@@ -52,6 +50,11 @@ class SearchResult:
     partial: bool = False  # the time budget ran out: counts, order or snippets may be incomplete
 
     @property
+    def unit(self) -> str:
+        """What total, pages and facet counts count: paragraphs, or articles when grouped by article."""
+        return self.request.group
+
+    @property
     def pages(self) -> int:
         """Number of pages at this page size."""
         return math.ceil(self.total / self.request.per_page) if self.total else 0
@@ -61,6 +64,7 @@ class SearchResult:
         return {
             "query": self.request.to_dict(),
             "total": self.total,
+            "unit": self.unit,
             "page": self.request.page,
             "per_page": self.request.per_page,
             "pages": self.pages,
@@ -78,71 +82,6 @@ class SearchResult:
         hits = [dict(hit) for hit in self.hits]
         facets = {name: [dict(b) for b in buckets] for name, buckets in self.facets.items()}
         return replace(self, hits=hits, facets=facets, took_ms=took_ms)
-
-
-def _page_by_date(generation: Backend, final: np.ndarray, request: SearchRequest) -> list[tuple[int, None]]:
-    """Return the requested page of documents sorted by date (ties in corpus order)."""
-    docs = np.flatnonzero(final)
-    dates = generation.columns.dates[docs]
-    order = np.lexsort((generation.columns.order[docs], -dates if request.effective_sort == "newest" else dates))
-    start = (request.page - 1) * request.per_page
-    return [(int(d), None) for d in docs[order[start : start + request.per_page]]]
-
-
-def _page_by_relevance(
-    generation: Backend,
-    plan: QueryPlan,
-    final: np.ndarray,
-    request: SearchRequest,
-    deadline: Deadline,
-    question: str | None = None,
-) -> list[tuple[int, float]]:
-    """Return the requested page of (docnum, score) ranked by BM25F (the best found so far if time runs out).
-
-    :param question: the text whose embedding re-ranks the best candidates (any-word mode), if any.
-    """
-    limit = request.page * request.per_page
-    if question is not None and not _reranks_questions(generation):
-        question = None  # an index without vectors, or no engine here: ranked by the words only
-    collect = candidate_count(plan, limit, question is not None)
-    # Words, their variants and phrases are scored in bulk with numpy; prefixes by the backend's scorer.
-    rows = top_documents(generation, plan.query, final, collect, BM25_K1, BM25_B)
-    if rows is None:
-        rows = generation.top_scored(plan.query, final, collect, deadline)
-    order = generation.columns.order
-
-    def by_score(row: tuple[int, float]) -> tuple[float, int]:
-        return (-row[1], order[row[0]])  # equal scores in corpus order, however segments fell
-
-    rows.sort(key=by_score)
-    # Re-ranking reads each candidate's postings and text: only the best COVERAGE_CANDIDATES are
-    # re-ranked; a deep page continues with the rest in BM25F order.
-    window, rest = rows[:COVERAGE_CANDIDATES], rows[COVERAGE_CANDIDATES:]
-    ranked = sorted(rerank(generation, plan.groups, add_evidence(generation, plan.evidence, window)), key=by_score)
-    if question is not None and len(ranked) > 1 and not deadline.passed():
-        ranked = sorted(_by_meaning(generation, question, ranked), key=by_score)
-    return (ranked + rest)[(request.page - 1) * request.per_page : limit]
-
-
-def _reranks_questions(generation: Backend) -> bool:
-    """True when the generation has paragraph vectors and this process can embed a question."""
-    return generation.vectors is not None and semantic.available()
-
-
-def _by_meaning(generation: Backend, question: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Return the candidates with their scores fused with closeness to the question (unchanged if it fails)."""
-    text = semantic.question_text(question)
-    if not text:
-        return ranked
-    try:
-        target = semantic.embed_query(text)
-    except (RuntimeError, ValueError, OSError) as exc:  # never an error for the reader: ranked by the words
-        log.warning("question not embedded (%s): ranked by its words", exc)
-        return ranked
-    docs = np.array([doc for doc, _ in ranked], dtype=np.int64)
-    closeness = generation.vectors[docs].astype(np.float32) @ target
-    fused = semantic.fuse(np.array([score for _, score in ranked]), closeness)
-    return list(zip(docs.tolist(), fused.tolist(), strict=True))
 
 
 def _hit(generation: Backend, docnum: int, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:
@@ -184,7 +123,7 @@ def cache_key(generation: Backend, request: SearchRequest) -> tuple:
     """The normalized request and the generation: what makes two answers the same."""
     return (
         generation.name, request.q, request.sources, request.date_from, request.date_to,
-        request.effective_sort, request.mode, request.exact, request.page, request.per_page,
+        request.effective_sort, request.mode, request.exact, request.group, request.page, request.per_page,
     )
 
 
@@ -213,14 +152,22 @@ def search(
         relaxed = True
         plan, matched, final, masks = _run(generation, request.with_mode("any"), deadline)
         total = int(final.sum())
-    facets = count_facets(generation.columns, matched, masks, request)
+    by_article = request.group == "article"
+    columns = generation.columns
+    if by_article:  # totals, pages and facet counts in articles, not in paragraphs
+        total = len(columns.per_article(np.flatnonzero(final)))
+    facets = count_facets(columns, matched, masks, request, by_article)
     if request.effective_sort == "relevance" and plan.query is not None:
         # a question (any-word mode, asked or relaxed to) is re-ranked by meaning too; keywords are not
         question = request.q if request.mode == "any" or relaxed else None
-        page = _page_by_relevance(generation, plan, final, request, deadline, question)
+        page = page_by_relevance(generation, plan, final, request, deadline, question)
     else:
-        page = _page_by_date(generation, final, request)
+        page = page_by_date(generation, final, request)
     hits = [_hit(generation, docnum, score, plan, deadline) for docnum, score in page]
+    if by_article and hits:
+        per_article = np.bincount(columns.article_ids[final], minlength=len(columns.article_first))
+        for hit, (docnum, _) in zip(hits, page, strict=True):
+            hit["matches"] = int(per_article[columns.article_ids[docnum]])  # its paragraphs that match
     suggestion = None
     # A word the index does not know gets a suggestion even when its nearest forms found results.
     if plan.words and not deadline.passed():
@@ -233,19 +180,37 @@ def search(
     return result
 
 
-def get_article(generation: Backend, article_id: str) -> dict[str, object]:
-    """Return an article with all its paragraphs in order; NotFound if there is none."""
-    docs = sorted(generation.article(article_id), key=lambda d: d.get("paragraph", 0))
-    if not docs:
+def get_article(generation: Backend, article_id: str, request: SearchRequest | None = None) -> dict[str, object]:
+    """Return an article with all its paragraphs in order; NotFound if there is none.
+
+    :param request: a search whose matching paragraphs are flagged (``matched``) and given their text
+        with the matched words marked (``marked``, HTML), as the search's snippets mark them.
+    """
+    rows = sorted(generation.article(article_id), key=lambda row: row[1].get("paragraph", 0))
+    if not rows:
         raise NotFound(f"no article with id {article_id!r}")
-    first = docs[0]
+    first = rows[0][1]
+    paragraphs = [{"id": d["id"], "paragraph": d["paragraph"], "text": d["text"]} for _, d in rows]
+    if request is not None and request.q:
+        deadline = Deadline(DEFAULT_BUDGET_MS)
+        plan, matched, _, _ = _run(generation, request, deadline)
+        docs = np.array([docnum for docnum, _ in rows], dtype=np.int64)
+        if not matched[docs].any() and request.mode == "all":  # the search relaxed to any word
+            plan, matched, _, _ = _run(generation, request.with_mode("any"), deadline)
+        for paragraph, docnum in zip(paragraphs, docs.tolist(), strict=True):
+            paragraph["matched"] = bool(matched[docnum])
+            if paragraph["matched"]:
+                text = paragraph["text"]
+                paragraph["marked"] = make_snippet(
+                    text, plan.stems, plan.exact_words, plan.prefixes, len(text) + 1, plan.phrases
+                )
     return {
         "id": article_id,
         "title": first.get("title", ""),
         "source": first.get("source", ""),
         "date": first.get("date") or None,
         "url": first.get("url") or None,
-        "paragraphs": [{"id": d["id"], "paragraph": d["paragraph"], "text": d["text"]} for d in docs],
+        "paragraphs": paragraphs,
     }
 
 
@@ -257,5 +222,5 @@ def index_health(generation: Backend) -> dict[str, object]:
         "paragraphs": generation.columns.doc_count,
         "articles": generation.meta.get("articles"),
         "sources": len(generation.columns.sources),
-        "semantic": _reranks_questions(generation),
+        "semantic": reranks_questions(generation),
     }

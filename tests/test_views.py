@@ -53,7 +53,7 @@ def test_home_page_is_an_arabic_form_with_labelled_controls(client) -> None:
     assert [{"lang": "ar", "dir": "rtl"}] == page.find("html")
     labels = {tag["for"] for tag in page.find("label")}
     controls = [t for name, t in page.tags if name in ("input", "select") and t.get("type") != "hidden"]
-    assert ["q", "sort", "mode", "exact"] == [t["id"] for t in controls]
+    assert ["q", "sort", "mode", "group", "exact"] == [t["id"] for t in controls]
     assert {t["id"] for t in controls} <= labels
     assert [{"class": "search", "method": "get", "action": "/", "role": "search"}] == page.find("form")
     assert "في الفهرس 63 فقرة من 5 مقالاً" in text
@@ -68,23 +68,27 @@ def test_empty_form_fields_redirect_to_the_clean_url(client) -> None:
 
 def test_results_page_links_carry_the_state(client) -> None:
     """Hits link to the paragraph in its article; facets, pages and the JSON twin keep the other parameters."""
-    text, page = get(client, "/", q="الصين", source="أ ف ب", sort="newest")
+    text, page = get(client, "/", q="الصين", source="أ ف ب", sort="newest", group="paragraph")
     hit_links = [a["href"] for a in page.find("a") if a.get("href", "").startswith("/articles/")]
-    # أ ف ب paragraphs naming الصين (or الصيني, الصينية), in corpus order (one date): all but 2, 7, 15, 16.
-    assert [f"/articles/{AFP}#p{n}" for n in (1, 3, 4, 5, 6, 8, 9, 10, 11, 12)] == hit_links
+    # أ ف ب paragraphs naming الصين (or الصيني, الصينية), in corpus order (one date): all but 2, 7, 15, 16;
+    # each opens the article with the search's paragraphs marked, at that paragraph.
+    marked = "?q=%D8%A7%D9%84%D8%B5%D9%8A%D9%86"
+    assert [f"/articles/{AFP}{marked}#p{n}" for n in (1, 3, 4, 5, 6, 8, 9, 10, 11, 12)] == hit_links
     assert 10 == text.count('<li class="hit">') and "<mark>الصين</mark>" in text
     toggles = {a["aria-label"].split(":")[0]: a for a in page.find("a", class_="toggle")}
     assert "true" == toggles["أ ف ب"]["aria-pressed"] and "false" == toggles["الشرق"]["aria-pressed"]
-    assert {"q": ["الصين"], "sort": ["newest"]} == query(toggles["أ ف ب"]["href"])
-    assert {"q": ["الصين"], "source": ["أ ف ب", "الشرق"], "sort": ["newest"]} == query(toggles["الشرق"]["href"])
+    assert {"q": ["الصين"], "sort": ["newest"], "group": ["paragraph"]} == query(toggles["أ ف ب"]["href"])
+    both = {"q": ["الصين"], "source": ["أ ف ب", "الشرق"], "sort": ["newest"], "group": ["paragraph"]}
+    assert both == query(toggles["الشرق"]["href"])
     (month,) = page.find("a", class_="month")
-    assert {"q": ["الصين"], "source": ["أ ف ب"], "sort": ["newest"], "date_from": ["2024-10-01"],
-            "date_to": ["2024-10-31"]} == query(month["href"])
+    assert {"q": ["الصين"], "source": ["أ ف ب"], "sort": ["newest"], "group": ["paragraph"],
+            "date_from": ["2024-10-01"], "date_to": ["2024-10-31"]} == query(month["href"])
     (next_page,) = page.find("a", rel="next")
-    assert {"q": ["الصين"], "source": ["أ ف ب"], "sort": ["newest"], "page": ["2"]} == query(next_page["href"])
+    second = {"q": ["الصين"], "source": ["أ ف ب"], "sort": ["newest"], "group": ["paragraph"], "page": ["2"]}
+    assert second == query(next_page["href"])
     assert [] == page.find("a", rel="prev")
     (alternate,) = page.find("link", rel="alternate")
-    assert ("application/json", {"q": ["الصين"], "source": ["أ ف ب"], "sort": ["newest"]}) == (
+    assert ("application/json", {"q": ["الصين"], "source": ["أ ف ب"], "sort": ["newest"], "group": ["paragraph"]}) == (
         alternate["type"], query(alternate["href"])
     )
 
@@ -159,3 +163,19 @@ def test_no_inline_script_or_style(client, url: str) -> None:
     page = Page(text)
     assert [] == [name for name, _ in page.tags if name in ("script", "style")]
     assert [] == [(name, k) for name, attrs in page.tags for k in attrs if k == "style" or re.match(r"on\w+$", k)]
+
+
+def test_a_keyword_search_lists_each_article_once_and_opens_it_marked(client) -> None:
+    """The page groups a keyword search by article: the summary counts articles, each hit says how many
+    of its paragraphs match and opens the article page with those paragraphs marked, at the best one."""
+    text, page = get(client, "/", q="بيلوسوف")
+    assert "2 مقالاً" in text and 2 == text.count('<li class="hit">')
+    counts = sorted(int(n) for n in re.findall(r'class="matches"[^>]*>(\d+) فقرات مطابقة', text))
+    assert [3, 3] == counts  # بيلوسوف in 000-1, 000-2, 000-3 and in 003-5, 003-7, 003-10
+    for link in (a["href"] for a in page.find("a", class_="matches")):
+        article_text, article = get(client, link.split("#")[0])
+        matched = [p["id"] for p in article.find("p", class_="match")]
+        assert link.split("#")[1] in matched and len(matched) in counts
+        assert article_text.count("<mark>بيلوسوف</mark>") >= len(matched)
+    _, questions = get(client, "/", q="بيلوسوف", mode="any")  # a question lists paragraphs
+    assert [] == questions.find("a", class_="matches")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search.query.request import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_SOURCES, MODES, SORTS
+from search.query.request import GROUPS, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_SOURCES, MODES, SORTS
 
 #: Limits of the routes in web/views.py, which imports them from here.
 ARTICLE_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,120}$"
@@ -64,12 +64,16 @@ _HIT = {
         "text": {"type": "string"},
         "snippet": {"type": "string", "description": "HTML: escaped text, matched words in <mark>"},
         "score": {"type": "number", "nullable": True, "description": "BM25F; null when sorted by date"},
+        "article_link": {"type": "string",
+                         "description": "the article page with this search's paragraphs marked, at this one"},
+        "matches": {"type": "integer", "minimum": 1,
+                    "description": "group=article: how many of the article's paragraphs match (this is its best)"},
     },
 }
 _QUERY = {
     "type": "object",
     "description": "the parameters as understood",
-    "required": ["q", "source", "date_from", "date_to", "sort", "mode", "exact", "page", "per_page"],
+    "required": ["q", "source", "date_from", "date_to", "sort", "mode", "exact", "group", "page", "per_page"],
     "additionalProperties": False,
     "properties": {
         "q": {"type": "string"},
@@ -79,6 +83,7 @@ _QUERY = {
         "sort": {"type": "string", "enum": list(SORTS), "description": "the sort in force"},
         "mode": {"type": "string", "enum": list(MODES)},
         "exact": {"type": "boolean"},
+        "group": {"type": "string", "enum": list(GROUPS)},
         "page": {"type": "integer", "minimum": 1},
         "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
     },
@@ -100,11 +105,13 @@ _SEARCH = {
     "type": "object",
     "additionalProperties": False,
     "required": [
-        "query", "total", "page", "per_page", "pages", "took_ms", "relaxed", "suggestion", "results", "facets"
+        "query", "total", "unit", "page", "per_page", "pages", "took_ms", "relaxed", "suggestion", "results", "facets"
     ],
     "properties": {
         "query": _QUERY,
         "total": {"type": "integer", "minimum": 0},
+        "unit": {"type": "string", "enum": list(GROUPS),
+                 "description": "what total, pages and facet counts count: paragraphs, or articles (group=article)"},
         "page": {"type": "integer", "minimum": 1},
         "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
         "pages": {"type": "integer", "minimum": 0},
@@ -147,6 +154,8 @@ _ARTICLE = {
                     "id": {"type": "string"},
                     "paragraph": {"type": "integer"},
                     "text": {"type": "string"},
+                    "matched": {"type": "boolean", "description": "with q: the paragraph matches the search"},
+                    "marked": {"type": "string", "description": "with q, where matched: HTML text, words in <mark>"},
                 },
             },
         },
@@ -213,6 +222,9 @@ def openapi_document(server: str = "") -> dict:
         _param("sort", {"type": "string", "enum": list(SORTS)}, "default: relevance with words, newest without"),
         _param("mode", {"type": "string", "enum": list(MODES)}, "all words (default) or any word"),
         _param("exact", {"type": "string", "enum": ["0", "1", "true", "false"]}, "1 (or true): no stemming"),
+        _param("group", {"type": "string", "enum": list(GROUPS)},
+               "paragraph (default): one result per paragraph; article: each article once, by its best paragraph, "
+               "with total, pages and facet counts in articles"),
         _param("page", {"type": "integer", "minimum": 1}, "page number; page x per_page <= 10000"),
         _param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "results per page"),
     ]
@@ -228,7 +240,8 @@ def openapi_document(server: str = "") -> dict:
             "/api/articles/{article_id}": {"get": {
                 "operationId": "article", "summary": "An article with all its paragraphs",
                 "parameters": [{"name": "article_id", "in": "path", "required": True,
-                                "schema": {"type": "string", "pattern": ARTICLE_ID_PATTERN}}],
+                                "schema": {"type": "string", "pattern": ARTICLE_ID_PATTERN}},
+                               *[p for p in search_params if p["name"] in ("q", "mode", "exact")]],
                 "responses": {"200": _json(_ARTICLE, "the article"), "404": _json(_ERROR, "no such article"),
                               **_ERRORS}}},
             "/api/analyze": {"get": {

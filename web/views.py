@@ -27,7 +27,9 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-STATE_PARAMS = ("q", "source", "date_from", "date_to", "sort", "mode", "exact", "per_page")
+STATE_PARAMS = ("q", "source", "date_from", "date_to", "sort", "mode", "exact", "group", "per_page")
+#: The search parameters an article page marks its matching paragraphs by.
+MARK_PARAMS = ("q", "mode", "exact")
 
 
 @bp.after_app_request
@@ -83,13 +85,25 @@ def _decorate_facets(facets: dict[str, list[dict]], state: dict[str, list[str]],
 
 
 def search_context(args: MultiDict, endpoint: str) -> dict[str, object]:
-    """Run the search the parameters describe and return the result dict both renderings use."""
-    search_request = parse_request(args.to_dict(flat=False))
+    """Run the search the parameters describe and return the result dict both renderings use.
+
+    The page lists a keyword search one article at a time unless ``group`` says otherwise, as news search
+    does; a question (any-word mode) and the JSON API list paragraphs by default.
+    """
+    values = args.to_dict(flat=False)
+    if endpoint == "fahras.index" and not any(values.get("group", [])):
+        keywords = any(q.strip() for q in values.get("q", [])) and "any" not in values.get("mode", [])
+        values["group"] = ["article" if keywords else "paragraph"]
+    search_request = parse_request(values)
     budget = float(current_app.config["SEARCH_BUDGET_MS"])
     result = search(_holder().get(), search_request, budget_ms=budget).to_dict()
     state = _state(args)
     _decorate_facets(result["facets"], state, endpoint)
     page, pages = result["page"], result["pages"]
+    marks = {k: v for k, v in state.items() if k in MARK_PARAMS}
+    for hit in result["results"]:  # the article, its matching paragraphs marked, scrolled to this one
+        hit["article_link"] = url_for("fahras.article_page", article_id=hit["article_id"], **marks)
+        hit["article_link"] += f"#p{hit['paragraph']}"
     result["links"] = {
         "html": _url("fahras.index", state, page=page if page > 1 else None),
         "json": _url("fahras.api_search", state, page=page if page > 1 else None),
@@ -135,10 +149,12 @@ def api_search() -> Response:
 
 
 def _article(article_id: str) -> dict[str, object]:
-    """Validate an article id and fetch the article."""
+    """Validate an article id and fetch the article, its paragraphs matching ``q`` (if given) marked."""
     if not ARTICLE_ID.fullmatch(article_id):
         raise QueryError("article ids are 1-120 letters, digits, '_', '.' or '-'", "invalid_article_id")
-    return get_article(_holder().get(), article_id)
+    marks = {k: v for k, v in request.args.to_dict(flat=False).items() if k in MARK_PARAMS}
+    search_request = parse_request(marks) if any(marks.get("q", [])) else None
+    return get_article(_holder().get(), article_id, search_request)
 
 
 @bp.get("/articles/<path:article_id>")

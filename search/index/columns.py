@@ -23,8 +23,8 @@ def _ids(values: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
     return np.array([position.get(v, UNKNOWN) for v in values], dtype=np.int32), vocabulary
 
 
-def write_columns(target: Path, sources: list[str], dates: list[str], order: list[int]) -> int:
-    """Save the facet columns from each document's source, date and corpus position; return the count."""
+def write_columns(target: Path, sources: list[str], dates: list[str], order: list[int], articles: list[str]) -> int:
+    """Save the facet columns from each document's source, date, corpus position and article; return the count."""
     source_ids, source_names = _ids(sources)
     month_ids, month_names = _ids([d[:7] for d in dates])
     np.savez(
@@ -33,6 +33,7 @@ def write_columns(target: Path, sources: list[str], dates: list[str], order: lis
         month_ids=month_ids,
         dates=np.array([date_number(d) for d in dates], dtype=np.int32),
         order=np.array(order, dtype=np.int32),
+        article_ids=_ids(articles)[0],
         vocabularies=np.array(json.dumps([source_names, month_names], ensure_ascii=False)),
     )
     return len(sources)
@@ -47,6 +48,7 @@ def load_columns(target: Path) -> Columns:
             month_ids=data["month_ids"],
             dates=data["dates"],
             order=data["order"],
+            article_ids=data["article_ids"],
             sources=tuple(sources),
             months=tuple(months),
         )

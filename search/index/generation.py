@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.collectors import TimeLimit, TopCollector
+from whoosh.collectors import TimeLimit, UnlimitedCollector
 from whoosh.searching import Searcher
 
 from search.backend import Columns, Deadline, LRUCache
@@ -123,14 +123,21 @@ class Generation:
         return to_whoosh(node).estimate_size(self.searcher().reader())
 
     def top_scored(self, node: Node, allowed: np.ndarray, count: int, deadline: Deadline) -> list[tuple[int, float]]:
-        """Return the ``count`` best (docnum, score) among ``allowed`` by Whoosh's matchers (within the deadline)."""
-        collector = BudgetCollector(TopCollector(limit=count), deadline, allowed)
+        """Return the ``count`` best (docnum, score) among ``allowed`` by Whoosh's matchers (within the deadline).
+
+        Every match is scored and equal scores are taken in corpus order, so that a longer list (a later page)
+        starts with the shorter one: Whoosh's top-N collector breaks ties by docnum, which is not corpus order,
+        and a prefix of several terms scores every paragraph alike.
+        """
+        collector = BudgetCollector(UnlimitedCollector(), deadline, allowed)
         try:
             self.searcher().search_with_collector(to_whoosh(node), collector)
         except TimeLimit:
             deadline.hit = True
         results = collector.results()
-        return [(results.docnum(i), results.score(i)) for i in range(min(count, results.scored_length()))]
+        rows = [(results.docnum(i), results.score(i)) for i in range(results.scored_length())]
+        order = self.columns.order
+        return sorted(rows, key=lambda row: (-row[1], order[row[0]]))[:count]
 
     def scores_at(self, node: Node, docs: list[int]) -> dict[int, float]:
         """Return the node's Whoosh score at each of the (sorted) documents it matches."""
@@ -149,9 +156,10 @@ class Generation:
         """Return a paragraph's stored fields."""
         return self.searcher().stored_fields(docnum)
 
-    def article(self, article_id: str) -> list[dict]:
-        """Return the stored fields of an article's paragraphs."""
-        return list(self.searcher().documents(article_id=article_id))
+    def article(self, article_id: str) -> list[tuple[int, dict]]:
+        """Return the docnum and stored fields of each of an article's paragraphs."""
+        searcher = self.searcher()
+        return [(docnum, searcher.stored_fields(docnum)) for docnum in searcher.document_numbers(article_id=article_id)]
 
     def close(self) -> None:
         """Close every searcher opened on this generation (it must not be used afterwards)."""

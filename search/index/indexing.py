@@ -290,6 +290,7 @@ def _written_from_index(reader) -> Written:
         written.sources.append(stored.get("source", ""))
         written.dates.append(stored.get("date", ""))
         written.order.append(docnum)
+        written.articles.append(stored.get("article_id", ""))
     for term, info in reader.iter_field("exact"):
         written.frequencies[term.decode("utf-8")] = info.doc_frequency()
     return written
@@ -333,7 +334,7 @@ def _finish_generation(
             written = _written_from_index(reader)
         if len(written.sources) != reader.doc_count_all():
             raise CorpusError(f"index holds {reader.doc_count_all()} paragraphs, columns cover {len(written.sources)}")
-    count = write_columns(target, written.sources, written.dates, written.order)
+    count = write_columns(target, written.sources, written.dates, written.order, written.articles)
     write_vocabulary(written.frequencies, target)
     if count != report.paragraphs:
         raise CorpusError(f"index holds {count} paragraphs, {report.paragraphs} were read")

@@ -256,6 +256,7 @@ class Written:
     sources: list[str] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
     order: list[int] = field(default_factory=list)  # position of each document in the corpus
+    articles: list[str] = field(default_factory=list)  # each document's article id
     frequencies: Counter[str] = field(default_factory=Counter)  # exact-field document frequencies
 
     @classmethod
@@ -267,6 +268,7 @@ class Written:
             joined.sources += part.sources
             joined.dates += part.dates
             joined.order += part.order
+            joined.articles += part.articles
             joined.frequencies.update(part.frequencies)
         return joined
 
@@ -302,6 +304,7 @@ def _write_segments(ix, numbered: Iterable[tuple[int, dict]]) -> Written:
             written.sources.append(doc.get("source", ""))
             written.dates.append(doc.get("date", ""))
             written.order.append(position)
+            written.articles.append(doc.get("article_id", ""))
             if writer.docnum >= SEGMENT_DOCS:
                 written.frequencies.update(writer.pool.frequencies("exact"))
                 written.segments.append(writer.finish())

@@ -21,6 +21,8 @@ MAX_DEPTH = 10_000  # page x per_page
 MIN_PREFIX = 2
 SORTS = ("relevance", "newest", "oldest")
 MODES = ("all", "any")
+#: What a result is: a paragraph, or an article (its best paragraph, with how many of its paragraphs match).
+GROUPS = ("paragraph", "article")
 _ASCII_INTEGER = re.compile(r"[0-9]{1,9}")
 _ASCII_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CLAUSE = re.compile(r'(-?)"([^"]*)"|(\S+)')
@@ -68,6 +70,7 @@ class SearchRequest:
     sort: str | None = None  # None: relevance with a query, newest without
     mode: str = "all"
     exact: bool = False
+    group: str = "paragraph"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     parsed: ParsedQuery = field(default=ParsedQuery(), compare=False, repr=False)
@@ -89,6 +92,7 @@ class SearchRequest:
             "sort": self.effective_sort,
             "mode": self.mode,
             "exact": self.exact,
+            "group": self.group,
             "page": self.page,
             "per_page": self.per_page,
         }
@@ -184,6 +188,7 @@ def parse_request(values: Mapping[str, object]) -> SearchRequest:
         sort=_choice(_one(values, "sort"), "sort", SORTS, None),
         mode=_choice(_one(values, "mode"), "mode", MODES, "all") or "all",
         exact=exact,
+        group=_choice(_one(values, "group"), "group", GROUPS, "paragraph") or "paragraph",
         page=page,
         per_page=per_page,
         parsed=parse_query(q),

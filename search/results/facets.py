@@ -100,14 +100,20 @@ def filter_masks(columns: Columns, request: SearchRequest) -> dict[str, np.ndarr
 
 
 def count_facets(
-    columns: Columns, matched: np.ndarray, masks: dict[str, np.ndarray], request: SearchRequest
+    columns: Columns,
+    matched: np.ndarray,
+    masks: dict[str, np.ndarray],
+    request: SearchRequest,
+    by_article: bool = False,
 ) -> dict[str, list[dict]]:
-    """Count every facet over ``matched`` (a boolean mask of query matches) and the other filters."""
+    """Count every facet over ``matched`` (a boolean mask of query matches) and the other filters, in
+    paragraphs or (``by_article``) in articles: an article counts once however many of its paragraphs match."""
     results = {}
     for facet in FACETS:
         keep = matched.copy()
         for kind, mask in masks.items():
             if kind != facet.type:
                 keep &= mask
-        results[facet.type] = facet.buckets(columns, np.flatnonzero(keep), request)
+        docs = np.flatnonzero(keep)
+        results[facet.type] = facet.buckets(columns, columns.per_article(docs) if by_article else docs, request)
     return results
