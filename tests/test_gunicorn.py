@@ -6,6 +6,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -361,3 +363,34 @@ def test_percent_encode_target_touches_only_the_target() -> None:
     assert "GET /ا".encode() == percent_encode_target("GET /ا".encode())  # no version: left for gunicorn to refuse
     assert b"GET /\x01 HTTP/1.1" == percent_encode_target(b"GET /\x01 HTTP/1.1")
 
+
+def readme_curl_commands() -> list[str]:
+    """The curl command lines in README.md's code blocks (`$ curl ...` or `curl ...`), as written."""
+    commands, in_block = [], False
+    for line in (REPO / "README.md").read_text("utf-8").splitlines():
+        if line.lstrip().startswith("```"):
+            in_block = not in_block
+        elif in_block and re.match(r"\s*(\$\s+)?curl\s", line):
+            commands.append(re.sub(r"^\s*(\$\s+)?", "", line))
+    return commands
+
+
+def test_readme_curl_examples_answer_json(seed_server: Server) -> None:
+    """Every curl example of the README, run as written by the real curl against the real gunicorn: 200, JSON."""
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.fail("the curl binary is not installed: `apt-get install curl` to run the README's examples")
+    commands = readme_curl_commands()
+    assert commands, "README.md has no curl example in a code block"
+    assert any(not command.isascii() for command in commands), "no README example sends raw UTF-8"
+    for command in commands:
+        argv = shlex.split(re.sub(r"https?://(127\.0\.0\.1|localhost):\d+", seed_server.url, command))
+        assert not {"|", ";", "&&", ">", "<"} & set(argv), f"not a plain curl command: {command}"
+        argv[0] = curl
+        run = subprocess.run(
+            [*argv, "--write-out", "\n%{http_code} %{content_type}"], capture_output=True, timeout=60, check=False
+        )
+        assert 0 == run.returncode, (command, run.stderr)
+        body, _, status = run.stdout.rpartition(b"\n")
+        assert b"200 application/json" == status, (command, status, body[:500])
+        assert "error" not in json.loads(body), command
