@@ -3,7 +3,11 @@ workers picking up a new index generation without a restart."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -13,11 +17,13 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pytest
 import requests
 
 from search.index.indexing import build_index
+from web.server import percent_encode_target
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -236,3 +242,155 @@ def test_questions_are_reranked_consistently_under_concurrent_load(tmp_path: Pat
             assert running.process.poll() is None
         finally:
             stop(running)
+
+
+# --- raw UTF-8 in the request line (curl, wget and scripts send it unencoded) -------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """gunicorn serving a seed index that no test changes, shared by the request-line tests."""
+    tmp = tmp_path_factory.mktemp("seed-server")
+    build_index([SEEDS], tmp / "index")
+    running = start_gunicorn(tmp / "index", tmp / "gunicorn.log")
+    try:
+        yield running
+    finally:
+        stop(running)
+
+
+def send_raw(server: Server, request_line: bytes, headers: bytes = b"") -> tuple[int, bytes]:
+    """Write one request, its line's bytes exactly as given (nothing encoded), and return the status and body."""
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request_line + b"\r\nHost: fahras\r\nConnection: close\r\n" + headers + b"\r\n")
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.read()
+
+
+def _answer(body: bytes) -> dict:
+    """A JSON answer without its timing, which differs between two identical requests."""
+    answer = json.loads(body)
+    answer.pop("took_ms", None)
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("template", "words", "status"),
+    [
+        ("/api/search?q={}&per_page=10", ["الصين"], 200),
+        ("/api/search?q={}+{}&mode=any&per_page=5&page=2", ["وسعت", "موسكو"], 200),
+        ("/api/search?q={}&source={}", ["بيلوسوف", "إن تي في"], 200),
+        ("/api/search?q=%D8%A7%D9%84%D8%B5%D9%8A%D9%86+{}", ["روسيا"], 200),  # half encoded, half raw
+        ("/api/analyze?text={}", ["الْعَرَبِيَّةُ"], 200),
+        ("/api/articles/{}", ["مقال"], 400),  # a raw UTF-8 path: the same refusal of the id as encoded
+        ("/api/{}", ["بحث"], 404),
+    ],
+)
+def test_raw_utf8_request_line_is_answered_as_if_encoded(
+    seed_server: Server, template: str, words: list[str], status: int
+) -> None:
+    """Raw UTF-8 bytes in the path or the query string get the answer their percent-encoded form gets."""
+    raw = template.format(*(word.replace(" ", "+") for word in words)).encode("utf-8")
+    encoded = template.format(*(quote_plus(word) for word in words)).encode("ascii")
+    assert raw != encoded and any(byte >= 0x80 for byte in raw)
+
+    raw_status, raw_body = send_raw(seed_server, b"GET " + raw + b" HTTP/1.1")
+    encoded_status, encoded_body = send_raw(seed_server, b"GET " + encoded + b" HTTP/1.1")
+    assert (status, status) == (raw_status, encoded_status), raw_body[:500]
+    assert _answer(encoded_body) == _answer(raw_body)
+    if template.startswith("/api/search"):
+        assert _answer(raw_body)["results"], raw_body[:500]  # some hits, so the comparison compares them
+
+
+def test_raw_utf8_query_decodes_to_the_arabic_words(seed_server: Server) -> None:
+    """Flask decodes the raw bytes as UTF-8: q is the Arabic string, and the hits are the encoded request's."""
+    status, body = send_raw(seed_server, "GET /api/search?q=الصين&per_page=50 HTTP/1.1".encode())
+    assert 200 == status
+    answer = json.loads(body)
+    expected = seed_server.get("/api/search", q="الصين", per_page=50).json()  # requests percent-encodes
+    assert "الصين" == answer["query"]["q"]
+    assert (expected["total"], [hit["id"] for hit in expected["results"]]) == (
+        answer["total"], [hit["id"] for hit in answer["results"]]
+    )
+    assert all("<mark>" in hit["snippet"] for hit in answer["results"])
+    page_status, page = send_raw(seed_server, "GET /?q=الصين HTTP/1.1".encode())  # and the HTML page
+    assert 200 == page_status and "<mark>الصين</mark>".encode() in page
+
+
+def test_raw_bytes_that_are_not_utf8_are_no_error(seed_server: Server) -> None:
+    """A byte that starts no UTF-8 character is answered as its %XX form is, and never with a 500."""
+    raw_status, raw_body = send_raw(seed_server, b"GET /api/search?q=\xff\xd8 HTTP/1.1")
+    encoded_status, encoded_body = send_raw(seed_server, b"GET /api/search?q=%FF%D8 HTTP/1.1")
+    assert raw_status == encoded_status and raw_status < 500
+    assert _answer(encoded_body) == _answer(raw_body)
+    assert "Traceback" not in seed_server.log_text()
+
+
+@pytest.mark.parametrize(
+    ("request_line", "headers"),
+    [
+        (b"GET /api/search?q=\xd8\xa7\x01 HTTP/1.1", b""),  # a control character beside raw UTF-8
+        (b"GET /api/search?q=\x00 HTTP/1.1", b""),  # NUL
+        (b"GET /api/search?q=\xd8\xa7\x7f HTTP/1.1", b""),  # DEL
+        (b"GET /api/search?q=\xd8\xa7\tx HTTP/1.1", b""),  # a tab inside the target
+        (b"GET /api/search?q=\xd8\xa7 \xd8\xa7 HTTP/1.1", b""),  # a space inside the target
+        (b"GET  /api/search?q=\xd8\xa7 HTTP/1.1", b""),  # two spaces after the method
+        (b"G\xd8\xa7T /api/search HTTP/1.1", b""),  # non-ASCII in the method is not encoded for it
+        (b"GE(T /api/search?q=\xd8\xa7 HTTP/1.1", b""),  # not a method token
+        (b"get /api/search?q=\xd8\xa7 HTTP/1.1", b""),  # lower-case method
+        (b"GET \xd8\xa7 HTTP/1.1", b""),  # a target that is no path, once encoded neither
+        (b"GET /api/search?q=\xd8\xa7 HTTP/\xd9\xa1.1", b""),  # an Arabic digit in the version
+        (b"GET /api/search?q=\xd8\xa7 HTTP/1.1 x", b""),  # a fourth part
+        (b"GET /api/search?q=\xd8\xa7", b""),  # no version
+        (b"GET /api/search?q=\xd8\xa7 HTTP/1.1", b"Content-Length: 1\r\nContent-Length: 2\r\n"),  # framing
+        (b"GET /api/search?q=\xd8\xa7 HTTP/1.1", b"Content-Length: 0\r\nTransfer-Encoding: chunked\r\n"),
+    ],
+)
+def test_malformed_request_lines_are_still_refused(seed_server: Server, request_line: bytes, headers: bytes) -> None:
+    """Only the target's bytes >= 0x80 are encoded: every other malformed line or framing is a 400, never a 500."""
+    status, _ = send_raw(seed_server, request_line, headers)
+    assert 400 == status
+    assert "Traceback" not in seed_server.log_text()
+    assert seed_server.process.poll() is None
+
+
+def test_percent_encode_target_touches_only_the_target() -> None:
+    """The method, the version and ASCII bytes stay as sent; the target's bytes >= 0x80 become %XX."""
+    assert b"GET /%D8%A7?q=%D8%A8%25 HTTP/1.1" == percent_encode_target("GET /ا?q=ب%25 HTTP/1.1".encode())
+    assert "G\u0627T /%D8%A7 HTTP/\u0661.1".encode() == percent_encode_target("G\u0627T /ا HTTP/\u0661.1".encode())
+    assert "GET /ا".encode() == percent_encode_target("GET /ا".encode())  # no version: left for gunicorn to refuse
+    assert b"GET /\x01 HTTP/1.1" == percent_encode_target(b"GET /\x01 HTTP/1.1")
+
+
+def readme_curl_commands() -> list[str]:
+    """The curl command lines in README.md's code blocks (`$ curl ...` or `curl ...`), as written."""
+    commands, in_block = [], False
+    for line in (REPO / "README.md").read_text("utf-8").splitlines():
+        if line.lstrip().startswith("```"):
+            in_block = not in_block
+        elif in_block and re.match(r"\s*(\$\s+)?curl\s", line):
+            commands.append(re.sub(r"^\s*(\$\s+)?", "", line))
+    return commands
+
+
+def test_readme_curl_examples_answer_json(seed_server: Server) -> None:
+    """Every curl example of the README, run as written by the real curl against the real gunicorn: 200, JSON."""
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.fail("the curl binary is not installed: `apt-get install curl` to run the README's examples")
+    commands = readme_curl_commands()
+    assert commands, "README.md has no curl example in a code block"
+    assert any(not command.isascii() for command in commands), "no README example sends raw UTF-8"
+    for command in commands:
+        argv = shlex.split(re.sub(r"https?://(127\.0\.0\.1|localhost):\d+", seed_server.url, command))
+        assert not {"|", ";", "&&", ">", "<"} & set(argv), f"not a plain curl command: {command}"
+        argv[0] = curl
+        run = subprocess.run(
+            [*argv, "--write-out", "\n%{http_code} %{content_type}"], capture_output=True, timeout=60, check=False
+        )
+        assert 0 == run.returncode, (command, run.stderr)
+        body, _, status = run.stdout.rpartition(b"\n")
+        assert b"200 application/json" == status, (command, status, body[:500])
+        assert "error" not in json.loads(body), command
