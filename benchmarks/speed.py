@@ -158,14 +158,14 @@ def measure_build(engine: str, paths: Sequence[Path], index: Path, procs: int) -
 # Query runners: one call answers one query completely (count, facets, top 10 with snippets)
 
 
-def fahras_runner(index: Path, cache: bool = False) -> tuple[Runner, Callable]:
-    """Return a runner over the live Fahras generation, the path /api/search takes."""
+def fahras_runner(index: Path, cache: bool = False, extra: dict | None = None) -> tuple[Runner, Callable]:
+    """Return a runner over the live Fahras generation, the path /api/search takes (``extra``: more parameters)."""
     holder = IndexHolder(index)
 
     options = {"cache": cache} if "cache" in inspect.signature(search).parameters else {}
 
     def run(query: BenchQuery) -> None:
-        json.dumps(search(holder.get(), parse_request(query.params()), **options).to_dict())
+        json.dumps(search(holder.get(), parse_request({**query.params(), **(extra or {})}), **options).to_dict())
 
     def facets_only(query: BenchQuery) -> None:
         generation = holder.get()
@@ -445,6 +445,25 @@ def main(argv: list[str] | None = None) -> None:
                 latency_header(engines), latency_rows(results)), flush=True)
     print(table("Facet counting only, ms (F/x = Fahras / peer)", latency_header(engines),
                 latency_rows(facet_times)), flush=True)
+
+    by_paragraph, _ = fahras_runner(indexes["fahras"])
+    by_article, _ = fahras_runner(indexes["fahras"], extra={"group": "article"})
+    time_queries(by_article, queries[:20])
+    paired = {"paragraph": {k: [] for k in (*KINDS, "all")}, "article": {k: [] for k in (*KINDS, "all")}}
+    for query in queries:  # interleaved, so that a change in the machine's speed touches both alike
+        for unit, run in (("paragraph", by_paragraph), ("article", by_article)):
+            started = time.perf_counter()
+            run(query)
+            took = (time.perf_counter() - started) * 1000
+            paired[unit][query.kind].append(took)
+            paired[unit]["all"].append(took)
+    rows = [[kind, len(paired["article"][kind]),
+             *(percentile(paired[u][kind], p) for u in ("paragraph", "article") for p in (50, 95)),
+             f"{percentile(paired['article'][kind], 95) / percentile(paired['paragraph'][kind], 95):.2f}"]
+            for kind in (*KINDS, "all")]
+    print(table("Fahras one result per article (group=article) against one per paragraph, ms, uncached",
+                ["queries", "n", "paragraph p50", "p95", "article p50", "p95", "article/paragraph p95"], rows),
+          flush=True)
 
     cached_run, _ = fahras_runner(indexes["fahras"], cache=True)
     time_queries(cached_run, queries)
