@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from search import EXPORT_FIELDS, IndexHolder, export, parse_request, search
+from web import create_app
 
 HEADER = ["id", "article_id", "title", "source", "date", "paragraph", "url", "text"]
 SEARCHES = [
@@ -157,3 +158,11 @@ def test_engine_export_starts_with_every_page(seed_index) -> None:
     assert paged == list(exported.rows)
     with pytest.raises(ValueError):
         export(generation, request, limit=0)
+
+
+def test_an_export_past_its_budget_says_partial(seed_index) -> None:
+    """EXPORT_BUDGET_MS bounds the matching and ranking: past it the download is 200 and says X-Partial."""
+    app = create_app({"TESTING": True, "INDEX_DIR": str(seed_index), "EXPORT_BUDGET_MS": 0.000001})
+    response = app.test_client().get("/api/search", query_string={"q": "الصين روسيا", "mode": "any", "format": "csv"})
+    assert (200, "true") == (response.status_code, response.headers.get("X-Partial"))
+    assert HEADER == read_csv(response.data)[0]
