@@ -81,7 +81,7 @@ def measure(generation, words: list[str], all_match: bool = False) -> list[objec
         totals.append(total)
         total_results, total_held = total_results + total, total_held + held
         held_shares.append(held / total if total else 1.0)
-        newest = [doc for doc, _ in page_by_date(generation, matched, parse_request({"q": word, "sort": "newest"}))]
+        newest = [doc for doc, _ in page_by_date(generation, matched, True, 0, 10)]  # the ten newest
         newest_shares.append(sum(bool(holds[d]) for d in newest) / len(newest) if newest else 1.0)
     return [
         len(totals),

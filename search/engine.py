@@ -5,7 +5,8 @@ the plan as a numpy mask (:class:`search.backend.Backend`), filters and facet co
 over its columns (:mod:`search.results.facets`), the best candidates are scored in bulk and re-ranked
 (:mod:`search.rank`), and the page gets its snippets (:mod:`search.results.snippets`). Answers are
 cached per generation by normalized request; every request has a time budget, past which the answer is
-marked partial instead of holding a worker. Nothing here knows which engine holds the index.
+marked partial instead of holding a worker. ``export(backend, request, limit)`` ranks the same way and
+yields every hit up to the limit, in the pages' order. Nothing here knows which engine holds the index.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -26,6 +28,7 @@ from search.query.request import SearchRequest
 from search.query.suggest import suggest
 from search.query.variants import expand_variants
 from search.rank.pages import page_by_date, page_by_relevance, reranks_questions
+from search.results.export import MAX_EXPORT, Export, paragraph_fields
 from search.results.facets import count_facets, filter_masks
 from search.results.snippets import make_snippet, plain_snippet
 
@@ -86,24 +89,13 @@ class SearchResult:
 
 def _hit(generation: Backend, docnum: int, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:
     """Build one result row with its snippet (the plain opening once the time budget is spent)."""
-    stored = generation.stored(docnum)
-    text = stored.get("text", "")
+    row = paragraph_fields(generation.stored(docnum))
+    text = row["text"]
     if (plan.stems or plan.exact_words or plan.prefixes or plan.phrases) and not deadline.passed():
         snippet = make_snippet(text, plan.stems, plan.exact_words, plan.prefixes, phrases=plan.phrases)
     else:
         snippet = plain_snippet(text)
-    return {
-        "id": stored.get("id"),
-        "article_id": stored.get("article_id"),
-        "title": stored.get("title", ""),
-        "source": stored.get("source", ""),
-        "date": stored.get("date") or None,
-        "paragraph": stored.get("paragraph"),
-        "url": stored.get("url") or None,
-        "text": text,
-        "snippet": snippet,
-        "score": None if score is None else round(float(score), 4),
-    }
+    return {**row, "snippet": snippet, "score": None if score is None else round(float(score), 4)}
 
 
 def _run(
@@ -117,6 +109,33 @@ def _run(
     for mask in masks.values():
         final &= mask
     return plan, matched, final, masks
+
+
+def _resolve(
+    generation: Backend, request: SearchRequest, deadline: Deadline
+) -> tuple[QueryPlan, np.ndarray, np.ndarray, dict, bool]:
+    """Match as typed, else with the guessed forms, else relaxed to any word: return the plan, the query
+    mask, the final mask, the filter masks and whether the search was relaxed."""
+    plan, matched, final, masks = _run(generation, request, deadline)
+    if not matched.any() and request.mode == "all" and has_guesses(plan.query) and not deadline.passed():
+        # no paragraph holds every word as typed (filters aside: a word the index holds but a source does
+        # not is no reason to guess): the guessed forms (يدعون -> يدعو) may, before any word does
+        plan, matched, final, masks = _run(generation, request, deadline, guesses=True)
+    if not final.any() and request.mode == "all" and plan.positive_groups > 1 and not deadline.passed():
+        plan, matched, final, masks = _run(generation, request.with_mode("any"), deadline)
+        return plan, matched, final, masks, True
+    return plan, matched, final, masks, False
+
+
+def _ranked(
+    generation: Backend, plan: QueryPlan, final: np.ndarray, request: SearchRequest, relaxed: bool, deadline: Deadline
+) -> list[tuple[int, float | None]]:
+    """Return the (docnum, score) of the requested page in the request's sort."""
+    if request.effective_sort == "relevance" and plan.query is not None:
+        # a question (any-word mode, asked or relaxed to) is re-ranked by meaning too; keywords are not
+        question = request.q if request.mode == "any" or relaxed else None
+        return page_by_relevance(generation, plan, final, request, deadline, question)
+    return page_by_date(generation, final, request)
 
 
 def cache_key(generation: Backend, request: SearchRequest) -> tuple:
@@ -140,29 +159,14 @@ def search(
     if cache and (kept := generation.results.get(key)) is not None:
         return kept.copy(round((time.perf_counter() - started) * 1000, 2))
     deadline = Deadline(budget_ms)
-    plan, matched, final, masks = _run(generation, request, deadline)
+    plan, matched, final, masks, relaxed = _resolve(generation, request, deadline)
     total = int(final.sum())
-    relaxed = False
-    if not matched.any() and request.mode == "all" and has_guesses(plan.query) and not deadline.passed():
-        # no paragraph holds every word as typed (filters aside: a word the index holds but a source does
-        # not is no reason to guess): the guessed forms (يدعون -> يدعو) may, before any word does
-        plan, matched, final, masks = _run(generation, request, deadline, guesses=True)
-        total = int(final.sum())
-    if total == 0 and request.mode == "all" and plan.positive_groups > 1 and not deadline.passed():
-        relaxed = True
-        plan, matched, final, masks = _run(generation, request.with_mode("any"), deadline)
-        total = int(final.sum())
     by_article = request.group == "article"
     columns = generation.columns
     if by_article:  # totals, pages and facet counts in articles, not in paragraphs
         total = len(columns.per_article(np.flatnonzero(final)))
     facets = count_facets(columns, matched, masks, request, by_article)
-    if request.effective_sort == "relevance" and plan.query is not None:
-        # a question (any-word mode, asked or relaxed to) is re-ranked by meaning too; keywords are not
-        question = request.q if request.mode == "any" or relaxed else None
-        page = page_by_relevance(generation, plan, final, request, deadline, question)
-    else:
-        page = page_by_date(generation, final, request)
+    page = _ranked(generation, plan, final, request, relaxed, deadline)
     hits = [_hit(generation, docnum, score, plan, deadline) for docnum, score in page]
     if by_article and hits:
         per_article = np.bincount(columns.article_ids[final], minlength=len(columns.article_first))
@@ -178,6 +182,36 @@ def search(
     if cache and not result.partial:
         generation.results.put(key, result.copy(took))
     return result
+
+
+def export(
+    generation: Backend, request: SearchRequest, limit: int = MAX_EXPORT, budget_ms: float | None = DEFAULT_BUDGET_MS
+) -> Export:
+    """Rank a request's matches as its pages do and return the first ``limit`` as rows read one by one.
+
+    Page 1, then page 2, ... list the export's first rows: the same plan (guesses, relaxing), filters and
+    ranking, ``page`` and ``per_page`` aside. The ranking runs within ``budget_ms`` (past it the export says
+    ``partial``); the rows are then read from the generation as the caller consumes them, unbudgeted
+    (at most ``limit`` stored-field reads), so a slow download holds no list of 10,000 dicts.
+
+    :param limit: rows wanted, 1 to :data:`search.results.export.MAX_EXPORT`.
+    """
+    if not 1 <= limit <= MAX_EXPORT:
+        raise ValueError(f"limit must be between 1 and {MAX_EXPORT}, got {limit}")
+    deadline = Deadline(budget_ms)
+    plan, _, final, _, relaxed = _resolve(generation, request, deadline)
+    everything = replace(request, page=1, per_page=limit)  # the pages' order, as one list
+    docs = [doc for doc, _ in _ranked(generation, plan, final, everything, relaxed, deadline)]
+    total = int(final.sum())
+    if request.group == "article":  # one row per article: counted in articles
+        total = len(generation.columns.per_article(np.flatnonzero(final)))
+    return Export(request, total, limit, _rows(generation, docs), relaxed, deadline.hit, generation.name)
+
+
+def _rows(generation: Backend, docs: list[int]) -> Iterator[dict]:
+    """Yield each document's exported fields, read when asked for."""
+    for doc in docs:
+        yield paragraph_fields(generation.stored(doc))
 
 
 def get_article(generation: Backend, article_id: str, request: SearchRequest | None = None) -> dict[str, object]:

@@ -3,7 +3,9 @@ workers picking up a new index generation without a restart."""
 
 from __future__ import annotations
 
+import csv
 import http.client
+import io
 import json
 import os
 import re
@@ -394,3 +396,21 @@ def test_readme_curl_examples_answer_json(seed_server: Server) -> None:
         body, _, status = run.stdout.rpartition(b"\n")
         assert b"200 application/json" == status, (command, status, body[:500])
         assert "error" not in json.loads(body), command
+def test_gunicorn_streams_a_csv_download(server: Server) -> None:
+    """Over HTTP: a CSV of every hit, chunked as it is written, with the BOM, and rows equal to the pages."""
+    pages, page = [], 1
+    while page:
+        body = server.get("/api/search", q="الصين", sort="newest", page=page, per_page=10).json()
+        pages += [[h["id"], h["article_id"], h["title"], h["source"], h["date"] or "", str(h["paragraph"]),
+                   h["url"] or "", h["text"]] for h in body["results"]]
+        page = page + 1 if body["links"]["next"] else 0
+    with requests.get(server.url + "/api/search", params={"q": "الصين", "sort": "newest", "format": "csv"},
+                      stream=True, timeout=30) as response:
+        assert (200, "text/csv; charset=utf-8") == (response.status_code, response.headers["Content-Type"])
+        assert "chunked" == response.headers.get("Transfer-Encoding")  # streamed, no Content-Length known ahead
+        data = b"".join(response.iter_content(chunk_size=None))
+    assert data.startswith(b"\xef\xbb\xbf")
+    header, *rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    assert ["id", "article_id", "title", "source", "date", "paragraph", "url", "text"] == header
+    assert (pages, str(len(pages))) == (rows, response.headers["X-Total-Count"])
+    assert server.process.poll() is None

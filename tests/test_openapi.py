@@ -108,15 +108,19 @@ def _search_param(document: dict, name: str) -> dict:
 
 
 def test_documented_parameters_are_the_ones_understood(client, document: dict) -> None:
-    """The parameter list is the query echo's keys; enum values are accepted, others refused; limits hold."""
+    """The parameter list is the query echo's keys and the download's two; enum values are accepted, others
+    refused; limits hold."""
     names = [p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]]
     echo = client.get("/api/search").get_json()["query"]
-    assert sorted(echo) == sorted(names)
-    for name in ("sort", "mode", "exact"):
+    assert sorted([*echo, "format", "limit"]) == sorted(names)
+    for name in ("sort", "mode", "exact", "format"):
         for value in _search_param(document, name)["enum"]:
             assert 200 == client.get("/api/search", query_string={name: value}).status_code, (name, value)
         assert 400 == client.get("/api/search", query_string={name: "other"}).status_code, name
     per_page = _search_param(document, "per_page")["maximum"]
+    limit = _search_param(document, "limit")["maximum"]
+    assert (200, 400) == tuple(client.get("/api/search", query_string={"format": "csv", "limit": n}).status_code
+                               for n in (limit, limit + 1))
     q_chars = _search_param(document, "q")["maxLength"]
     sources = _search_param(document, "source")["maxItems"]
     assert (200, 400) == tuple(client.get("/api/search", query_string={"per_page": n}).status_code

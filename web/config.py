@@ -12,6 +12,9 @@ DEFAULTS: dict[str, object] = {
     # Time one search may take, in ms; past it the answer is cut short and says "partial": true.
     # Keep it well under gunicorn's worker timeout (30 s in gunicorn.conf.py).
     "SEARCH_BUDGET_MS": 2000,
+    # Time an export (format=csv or jsonl) may take to match and rank, in ms; past it the download says
+    # X-Partial: true. Its rows are then read as the client takes them (at most 10,000), unbudgeted.
+    "EXPORT_BUDGET_MS": 10000,
     # Never serve JSON with ensure_ascii: Arabic stays readable.
     "JSON_AS_ASCII": False,
 }

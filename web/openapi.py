@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from search import EXPORT_FIELDS, MAX_EXPORT
 from search.query.request import GROUPS, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_SOURCES, MODES, SORTS
+from web.export import FORMATS
 
 #: Limits of the routes in web/views.py, which imports them from here.
 ARTICLE_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,120}$"
@@ -91,7 +93,7 @@ _QUERY = {
 _URL = {"type": "string", "nullable": True}
 _LINKS = {
     "type": "object",
-    "required": ["html", "json", "prev", "next", "suggestion"],
+    "required": ["html", "json", "prev", "next", "suggestion", "csv", "jsonl"],
     "additionalProperties": False,
     "properties": {
         "html": {"type": "string", "description": "the search page showing these results"},
@@ -99,7 +101,18 @@ _LINKS = {
         "prev": _URL,
         "next": _URL,
         "suggestion": {**_URL, "description": "the search for the suggested query"},
+        "csv": {"type": "string", "description": "every hit of this search (up to 10,000) as a CSV download"},
+        "jsonl": {"type": "string", "description": "every hit of this search (up to 10,000) as JSON lines"},
     },
+}
+_EXPORTED = ", ".join(EXPORT_FIELDS)
+_EXPORT_HEADERS = {
+    "Content-Disposition": {"schema": {"type": "string"}, "required": False,
+                            "description": "downloads: attachment; filename=\"fahras-results.csv\" (or .jsonl)"},
+    "X-Total-Count": {"schema": {"type": "integer", "minimum": 0}, "required": False,
+                      "description": "downloads: paragraphs matching; the first `limit` of them are sent"},
+    "X-Partial": {"schema": {"type": "string", "enum": ["true"]}, "required": False,
+                  "description": "present when the ranking ran out of time: rows may be missing or out of order"},
 }
 _SEARCH = {
     "type": "object",
@@ -204,6 +217,20 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _search_answer() -> dict:
+    """The 200 answer of /api/search: a page of JSON, or a CSV or JSON-lines download."""
+    answer = _json(_SEARCH, "one page of results (format=json), or every hit up to `limit` as a download")
+    answer["content"].update({
+        "text/csv": {"schema": {"type": "string", "description": (
+            f"UTF-8 with a byte order mark; a header row ({_EXPORTED}), then one row a hit in the search's "
+            "order; a cell starting with = + - @ is prefixed with ' so that no spreadsheet runs it")}},
+        "application/x-ndjson": {"schema": {"type": "string", "description": (
+            f"one JSON object a line ({_EXPORTED}; date and url may be null), in the search's order")}},
+    })
+    answer["headers"] = _EXPORT_HEADERS  # sent with the downloads only
+    return answer
+
+
 _ERRORS = {
     "400": _json(_ERROR, "invalid parameter"),
     "503": _json(_ERROR, "no index is available yet"),
@@ -227,6 +254,11 @@ def openapi_document(server: str = "") -> dict:
                "with total, pages and facet counts in articles"),
         _param("page", {"type": "integer", "minimum": 1}, "page number; page x per_page <= 10000"),
         _param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "results per page"),
+        _param("format", {"type": "string", "enum": list(FORMATS)},
+               "json (default): one page; csv or jsonl: every hit up to `limit`, streamed as a download "
+               "(page and per_page unused)"),
+        _param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_EXPORT},
+               f"csv and jsonl: the most rows sent (default {MAX_EXPORT})"),
     ]
     return {
         "openapi": "3.0.3",
@@ -236,7 +268,7 @@ def openapi_document(server: str = "") -> dict:
         "paths": {
             "/api/search": {"get": {"operationId": "search", "summary": "Search paragraphs",
                                     "parameters": search_params,
-                                    "responses": {"200": _json(_SEARCH, "one page of results"), **_ERRORS}}},
+                                    "responses": {"200": _search_answer(), **_ERRORS}}},
             "/api/articles/{article_id}": {"get": {
                 "operationId": "article", "summary": "An article with all its paragraphs",
                 "parameters": [{"name": "article_id", "in": "path", "required": True,

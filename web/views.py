@@ -1,5 +1,5 @@
-"""Routes: the search page and its JSON twin (one computation, two renderings), articles, analyze,
-health and the OpenAPI document. Views call the ``search`` package's public API only."""
+"""Routes: the search page, its JSON twin and its download (one request, three renderings), articles,
+analyze, health and the OpenAPI document. Views call the ``search`` package's public API only."""
 
 from __future__ import annotations
 
@@ -9,7 +9,18 @@ import re
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from search import IndexHolder, QueryError, analyze, get_article, index_health, parse_request, search
+from search import (
+    IndexHolder,
+    QueryError,
+    analyze,
+    export,
+    get_article,
+    index_health,
+    parse_limit,
+    parse_request,
+    search,
+)
+from web.export import export_response, parse_format
 from web.openapi import ARTICLE_ID_PATTERN, MAX_ANALYZE_CHARS, openapi_document
 
 bp = Blueprint("fahras", __name__)
@@ -109,9 +120,18 @@ def search_context(args: MultiDict, endpoint: str) -> dict[str, object]:
         "json": _url("fahras.api_search", state, page=page if page > 1 else None),
         "prev": _url(endpoint, state, page=page - 1) if page > 1 else None,
         "next": _url(endpoint, state, page=page + 1) if page < pages else None,
+        "csv": _url("fahras.api_search", state, format="csv", per_page=None),
+        "jsonl": _url("fahras.api_search", state, format="jsonl", per_page=None),
         "suggestion": _url(endpoint, state, q=result["suggestion"], page=None) if result["suggestion"] else None,
     }
     return result
+
+
+def export_context(args: MultiDict, fmt: str, limit: int) -> Response:
+    """Stream the search the parameters describe, every hit up to ``limit``, in the pages' order."""
+    search_request = parse_request(args.to_dict(flat=False))  # page and per_page are checked, then unused
+    budget = float(current_app.config["EXPORT_BUDGET_MS"])
+    return export_response(export(_holder().get(), search_request, limit, budget_ms=budget), fmt)
 
 
 @bp.get("/")
@@ -141,7 +161,10 @@ def _safe_health() -> dict | None:
 
 @bp.get("/api/search")
 def api_search() -> Response:
-    """The JSON twin of the search page."""
+    """The JSON twin of the search page; with format=csv or jsonl, every hit up to ``limit`` as a download."""
+    fmt, limit = parse_format(request.args), parse_limit(request.args)  # both checked whatever the format
+    if fmt != "json":
+        return export_context(request.args, fmt, limit)
     result = search_context(request.args, "fahras.api_search")
     response = jsonify(result)
     response.headers["Link"] = f'<{result["links"]["html"]}>; rel="alternate"; type="text/html"'

@@ -18,6 +18,7 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
 MAX_SOURCES = 20
 MAX_DEPTH = 10_000  # page x per_page
+MAX_EXPORT = MAX_DEPTH  # rows one export streams (its default too): as deep as pages reach
 MIN_PREFIX = 2
 SORTS = ("relevance", "newest", "oldest")
 MODES = ("all", "any")
@@ -118,16 +119,25 @@ def _many(values: Mapping[str, object], name: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
-def _int(text: str | None, name: str, default: int, low: int, high: int) -> int:
-    """Parse a bounded integer parameter or raise QueryError."""
+def _int(text: str | None, name: str, default: int, low: int, high: int, code: str | None = None) -> int:
+    """Parse a bounded integer parameter or raise QueryError (with ``code``, if given)."""
     if text is None or text == "":
         return default
     if not _ASCII_INTEGER.fullmatch(text):
-        raise QueryError(f"'{name}' must be a whole number written 0-9, got {text[:40]!r}")
+        raise QueryError(f"'{name}' must be a whole number written 0-9, got {text[:40]!r}", code)
     number = int(text)
     if not low <= number <= high:
-        raise QueryError(f"'{name}' must be between {low} and {high}, got {number}")
+        raise QueryError(f"'{name}' must be between {low} and {high}, got {number}", code)
     return number
+
+
+def parse_limit(values: Mapping[str, object]) -> int:
+    """Validate the ``limit`` parameter of an export: 1 to MAX_EXPORT, MAX_EXPORT when not given.
+
+    >>> parse_limit({"limit": ["250"]}), parse_limit({})
+    (250, 10000)
+    """
+    return _int(_one(values, "limit"), "limit", MAX_EXPORT, 1, MAX_EXPORT, "invalid_limit")
 
 
 def _date(text: str | None, name: str) -> str | None:
