@@ -2,7 +2,8 @@
 
 Roles: ``analysis`` (tokenizer and filters over ``normalize`` and ``stem``), ``corpus`` (reading
 articles), ``indexing`` (building generations), ``store`` (the live generation), ``query`` (requests
-and the query language), ``facets``, ``snippets``, ``suggest``, and ``engine`` (one ``search`` call).
+and the query language), ``facets``, ``snippets``, ``suggest``, ``complete`` (search-as-you-type), and
+``engine`` (one ``search`` call).
 Nothing here imports Flask; the web layer uses only the names below.
 """
 
@@ -11,6 +12,7 @@ from search.engine import SearchResult, get_article, index_health, search
 from search.errors import IndexUnavailable, NotFound, QueryError, SearchError
 from search.index.indexing import build_index
 from search.index.store import IndexHolder
+from search.query.complete import CompletionRequest, complete, parse_completion
 from search.query.request import SearchRequest, parse_request
 
 __all__ = [
@@ -29,5 +31,8 @@ __all__ = [
     "build_index",
     "SearchRequest",
     "parse_request",
+    "CompletionRequest",
+    "complete",
+    "parse_completion",
     "IndexHolder",
 ]

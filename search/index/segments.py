@@ -34,6 +34,7 @@ from whoosh.writing import SegmentWriter
 
 from search.analysis.analyzer import term_positions
 from search.index import postings
+from search.index.completions import WordRuns
 
 log = logging.getLogger("fahras")
 
@@ -257,17 +258,19 @@ class Written:
     dates: list[str] = field(default_factory=list)
     order: list[int] = field(default_factory=list)  # position of each document in the corpus
     frequencies: Counter[str] = field(default_factory=Counter)  # exact-field document frequencies
+    runs: WordRuns = field(default_factory=WordRuns)  # the paragraphs' words in turn, for the completion table
 
     @classmethod
     def join(cls, parts: Iterable[Written]) -> Written:
         """Concatenate parts in order (documents are numbered segment after segment)."""
-        joined = cls()
+        joined, parts = cls(), list(parts)
         for part in parts:
             joined.segments += part.segments
             joined.sources += part.sources
             joined.dates += part.dates
             joined.order += part.order
             joined.frequencies.update(part.frequencies)
+        joined.runs = WordRuns.join(part.runs for part in parts)
         return joined
 
 
@@ -302,6 +305,7 @@ def _write_segments(ix, numbered: Iterable[tuple[int, dict]]) -> Written:
             written.sources.append(doc.get("source", ""))
             written.dates.append(doc.get("date", ""))
             written.order.append(position)
+            written.runs.add(doc["text"])
             if writer.docnum >= SEGMENT_DOCS:
                 written.frequencies.update(writer.pool.frequencies("exact"))
                 written.segments.append(writer.finish())
