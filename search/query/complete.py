@@ -134,8 +134,8 @@ def _complete_keys(table: Completions, keys: list[str], trailing: bool, limit: i
 def complete(backend: Backend, request: CompletionRequest) -> dict[str, object]:
     """Return the completions of what is typed: printed words and phrases, most paragraphs first.
 
-    What is typed is first completed as a whole (the words typed so far begin a phrase of the table);
-    then, when it has several words, its last word is completed after the others as they were typed.
+    What is typed is completed as a whole (the words typed so far begin a phrase of the table); when
+    nothing completes it and it has several words, its last word is completed after the others as typed.
     Each completion is ``{"text", "count", "kind"}``: the text to search, the paragraphs holding the
     completed word or phrase, and whether that is a "word" or a "phrase".
     """
@@ -148,7 +148,7 @@ def complete(backend: Backend, request: CompletionRequest) -> dict[str, object]:
         for row in _complete_keys(table, keys, trailing, request.limit):
             found.setdefault(table.texts[row], _completion(table, row, table.texts[row]))
         last = keys[-1]
-        if len(keys) > 1 and not trailing and len(last) >= MIN_COMPLETION_LETTERS and len(found) < request.limit:
+        if len(keys) > 1 and not trailing and len(last) >= MIN_COMPLETION_LETTERS and not found:
             head = request.q[: matches[-1][0].start()].lstrip()
             for row in _complete_keys(table, [last], False, request.limit):
                 text = head + table.texts[row]
