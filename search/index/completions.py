@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from search.analysis.analyzer import TOKEN_PATTERN, analyze_word
-from search.analysis.normalize import strip_controls, strip_diacritics, strip_tatweel
+from search.analysis.analyzer import STOPWORDS, TOKEN_PATTERN, stoppable
+from search.analysis.normalize import normalize, strip_controls, strip_diacritics, strip_tatweel
 from search.backend import Completions
-from search.query.complete import completion_key
+from search.query.complete import normalized_key
 
 COMPLETIONS_FILE = "completions.tsv"
 #: Words in fewer paragraphs are left out (the vocabulary's MIN_DF: a one-off is mostly a slip).
@@ -116,13 +116,14 @@ def _keys(forms: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     stop: list[bool] = []
     key_of_form = np.empty(len(forms), dtype=np.int32)
     for n, form in enumerate(forms):
-        key = completion_key(form)
-        if not key:
+        normalized = normalize(form)
+        key = normalized_key(normalized)
+        if not key or " " in key:  # a ligature that stands for words (NFKC: ﷺ) is no word to complete
             key_of_form[n] = -1
             continue
         if key not in ids:
             ids[key] = len(stop)
-            stop.append(analyze_word(form)[1] is None)
+            stop.append(normalized in STOPWORDS and stoppable(form))  # as the analyzer stops a word
         key_of_form[n] = ids[key]
     return list(ids), key_of_form, np.array(stop, dtype=bool)
 

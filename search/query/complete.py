@@ -52,7 +52,12 @@ def completion_key(text: str) -> str:
     >>> completion_key("مسؤولُ  الأمنِ"), completion_key("رئيسة"), completion_key("سماء")
     ('مسوول الامن', 'رييسه', 'سما')
     """
-    return " ".join(normalize(text).translate(_HAMZA_FOLDS).split())
+    return normalized_key(normalize(text))
+
+
+def normalized_key(normalized: str) -> str:
+    """Return the completion key of an already normalized text (see :func:`completion_key`)."""
+    return " ".join(normalized.translate(_HAMZA_FOLDS).split())
 
 
 @dataclass(frozen=True)
