@@ -80,11 +80,17 @@
     if (completions.length) {
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
-      status.textContent = completions.length + " اقتراحات، تنقّل بينها بالسهمين";
+      status.textContent = counted(completions.length) + "، تنقّل بينها بالسهمين";
     } else {
       close();
       status.textContent = "";
     }
+  }
+
+  function counted(n) { // Arabic number agreement: 1, 2, 3-10, 11 and more
+    if (n === 1) return "اقتراح واحد";
+    if (n === 2) return "اقتراحان";
+    return n + (n <= 10 ? " اقتراحات" : " اقتراحًا");
   }
 
   function choose(index) {
