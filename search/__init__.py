@@ -2,8 +2,9 @@
 
 Roles: ``analysis`` (tokenizer and filters over ``normalize`` and ``stem``), ``corpus`` (reading
 articles), ``indexing`` (building generations), ``store`` (the live generation), ``query`` (requests
-and the query language), ``facets``, ``snippets``, ``suggest``, and ``engine`` (``search`` for a page,
-``export`` for every hit up to a limit). Nothing here imports Flask; the web layer uses only the names below.
+and the query language), ``facets``, ``snippets``, ``suggest``, ``complete`` (search-as-you-type), and
+``engine`` (``search`` for a page, ``export`` for every hit up to a limit). Nothing here imports Flask; the web
+layer uses only the names below.
 """
 
 from search.analysis.analyzer import analyze, arabic_analyzer, normalize, stem
@@ -11,6 +12,7 @@ from search.engine import SearchResult, export, get_article, index_health, searc
 from search.errors import IndexUnavailable, NotFound, QueryError, SearchError
 from search.index.indexing import build_index
 from search.index.store import IndexHolder
+from search.query.complete import CompletionRequest, complete, parse_completion
 from search.query.request import SearchRequest, parse_limit, parse_request
 from search.results.export import EXPORT_FIELDS, MAX_EXPORT, Export
 
@@ -35,5 +37,8 @@ __all__ = [
     "SearchRequest",
     "parse_request",
     "parse_limit",
+    "CompletionRequest",
+    "complete",
+    "parse_completion",
     "IndexHolder",
 ]

@@ -58,6 +58,18 @@ class Columns:
         return self.article_first[present]
 
 
+@dataclass(frozen=True)
+class Completions:
+    """A generation's completion table: words and frequent phrases, sorted by key (search.query.complete)."""
+
+    keys: list[str]  # sorted completion keys (search.query.complete.completion_key)
+    texts: list[str]  # per key, the printed form a reader expects (the commonest spelling, no diacritics)
+    counts: np.ndarray  # int32 per key, the paragraphs holding the word or phrase
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
 def date_number(value: str) -> int:
     """Turn YYYY-MM-DD into an int YYYYMMDD (0 for an empty date).
 
@@ -158,6 +170,9 @@ class Backend(Protocol):
 
     def vocabulary(self) -> tuple[list[str], np.ndarray]:
         """Return the exact field's words in two paragraphs or more, and their document frequencies."""
+
+    def completions(self) -> Completions:
+        """Return the table of printed words and frequent phrases that typed prefixes complete to."""
 
     def match(self, node: Node | None, deadline: Deadline) -> np.ndarray:
         """Return the boolean mask of documents a plan matches (every document for None)."""

@@ -574,8 +574,8 @@ def test_security_headers_on_every_response(client, url: str) -> None:
         headers = response.headers
     assert {
         "Content-Security-Policy": (
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-            "base-uri 'none'; frame-ancestors 'none'"
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
         ),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",

@@ -136,3 +136,15 @@ def test_documented_parameters_are_the_ones_understood(client, document: dict) -
                                for n in (text, text + 1))
     pattern = document["paths"]["/api/articles/{article_id}"]["get"]["parameters"][0]["schema"]["pattern"]
     assert pattern == views.ARTICLE_ID.pattern
+
+
+def test_suggest_answers_match_the_document(client, document: dict) -> None:
+    """/api/suggest: completions, nothing to complete, and its 400s validate; its limits are the API's."""
+    for params in ({"q": "الصي"}, {"q": "موسكو و", "limit": "2"}, {"q": "ا"}, {}, {"q": "بك", "limit": "21"}):
+        check(document, "/api/suggest", client.get("/api/suggest", query_string=params))
+    params = {p["name"]: p["schema"] for p in document["paths"]["/api/suggest"]["get"]["parameters"]}
+    chars, limit = params["q"]["maxLength"], params["limit"]["maximum"]
+    assert (200, 400) == tuple(client.get("/api/suggest", query_string={"q": "ب" * n}).status_code
+                               for n in (chars, chars + 1))
+    assert (200, 400) == tuple(client.get("/api/suggest", query_string={"q": "بك", "limit": n}).status_code
+                               for n in (limit, limit + 1))

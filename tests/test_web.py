@@ -159,6 +159,58 @@ def test_no_results_suggestion_pagination_and_sort(browser: Browser, base_url: s
     assert [] == errors
 
 
+def test_search_as_you_type(browser: Browser, base_url: str, tmp_path: Path) -> None:
+    """The search box is an ARIA combobox: typing lists completions, Up/Down move, Enter searches the one chosen."""
+    page, errors = open_page(browser, DESKTOP)
+    page.goto(base_url + "/")
+    box = page.get_by_role("combobox", name="ابحث في الأرشيف")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    assert "list" == box.get_attribute("aria-autocomplete")
+
+    page.keyboard.type("والصي")  # typed with و in front: completes to الصين and its forms
+    listbox = page.get_by_role("listbox", name="اقتراحات البحث")
+    expect(listbox).to_be_visible()
+    assert listbox.get_attribute("id") == box.get_attribute("aria-controls")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    options = listbox.get_by_role("option")
+    expect(options).to_have_text(["الصين27", "الصيني13", "الصينية13", "والصين4"])
+    assert "rtl" == listbox.evaluate("l => getComputedStyle(l).direction")
+    expect(page.get_by_role("status")).to_contain_text("4 اقتراحات")
+    page.screenshot(path=str(tmp_path / "completions.png"))
+
+    page.keyboard.press("ArrowDown")
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", options.nth(0).get_attribute("id"))
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(options.nth(2)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    expect(options.nth(2)).to_have_attribute("aria-selected", "false")
+    expect(box).to_be_focused()  # focus stays in the box throughout
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/\?q="))
+    assert {"q": ["الصين"]} == state(page)
+    expect(page.locator("#results-heading")).to_contain_text("5 مقالاً")  # الصين: 48 paragraphs in 5 articles
+
+    # Escape closes the list; a phrase is taken with the mouse too.
+    box = page.get_by_role("combobox", name="ابحث في الأرشيف")
+    box.fill("")
+    box.press_sequentially("موسكو و")
+    expect(options).to_have_text(["موسكو وبكين7", "موسكو وبكين علاقاتهما3"])
+    box.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.press("ArrowDown")  # opens it again
+    expect(listbox).to_be_visible()
+    options.nth(0).click()
+    page.wait_for_url(re.compile(r"/\?q="))
+    assert {"q": ["موسكو وبكين"]} == state(page)
+    assert [] == errors
+
+
 def test_keyboard_labels_and_no_javascript(browser: Browser, base_url: str) -> None:
     """Every control has a label, Tab reaches the facets, and the form works with JavaScript off."""
     page, errors = open_page(browser, DESKTOP, javascript=False)
@@ -167,6 +219,7 @@ def test_keyboard_labels_and_no_javascript(browser: Browser, base_url: str) -> N
         "els => els.filter(e => !e.labels || e.labels.length === 0).map(e => e.name)"
     )
     assert [] == unlabelled
+    assert page.locator("#q").get_attribute("role") is None  # a plain search field: no combobox without script
     page.locator("#q").fill("بيلوسوف")
     page.locator("#q").press("Enter")
     page.wait_for_url(re.compile("q=%D8%A8%D9%8A"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from search import EXPORT_FIELDS, MAX_EXPORT
+from search.query.complete import DEFAULT_COMPLETIONS, MAX_COMPLETION_CHARS, MAX_COMPLETIONS
 from search.query.request import GROUPS, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_SOURCES, MODES, SORTS
 from web.export import FORMATS
 
@@ -209,6 +210,30 @@ _ANALYSIS = {
     "additionalProperties": False,
     "properties": {"text": {"type": "string"}, "tokens": {"type": "array", "items": _TOKEN}},
 }
+_COMPLETIONS = {
+    "type": "object",
+    "required": ["q", "completions"],
+    "additionalProperties": False,
+    "properties": {
+        "q": {"type": "string", "description": "what was typed, as sent"},
+        "completions": {
+            "type": "array",
+            "maxItems": MAX_COMPLETIONS,
+            "description": "most paragraphs first",
+            "items": {
+                "type": "object",
+                "required": ["text", "count", "kind"],
+                "additionalProperties": False,
+                "properties": {
+                    "text": {"type": "string", "description": "the completed text to search, as printed"},
+                    "count": {"type": "integer", "minimum": 1,
+                              "description": "paragraphs holding the completed word or phrase"},
+                    "kind": {"type": "string", "enum": ["word", "phrase"]},
+                },
+            },
+        },
+    },
+}
 _OPENAPI = {"type": "object", "required": ["openapi", "info", "paths"], "properties": {"openapi": {"type": "string"}}}
 
 
@@ -280,6 +305,18 @@ def openapi_document(server: str = "") -> dict:
                 "operationId": "analyze", "summary": "The analyzer's tokens for a text",
                 "parameters": [_param("text", {"type": "string", "maxLength": MAX_ANALYZE_CHARS}, "text to analyze")],
                 "responses": {"200": _json(_ANALYSIS, "tokens"), "400": _ERRORS["400"]}}},
+            "/api/suggest": {"get": {
+                "operationId": "suggest", "summary": "Completions of what is typed (search-as-you-type)",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_COMPLETION_CHARS},
+                     "description": "the text typed so far; 2 letters or more complete to the index's printed "
+                                    "words and frequent phrases (typed without hamza, diacritics or article, "
+                                    "ة as ه, ى as ي, with و or ال in front)"},
+                    _param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_COMPLETIONS},
+                           f"completions to return (default {DEFAULT_COMPLETIONS})"),
+                ],
+                "responses": {"200": _json(_COMPLETIONS, "the completions"), **_ERRORS}}},
             "/healthz": {"get": {"operationId": "health", "summary": "Live index generation",
                                  "responses": {"200": _json(_HEALTH, "serving"), "503": _ERRORS["503"]}}},
             "/api/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",

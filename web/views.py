@@ -13,9 +13,11 @@ from search import (
     IndexHolder,
     QueryError,
     analyze,
+    complete,
     export,
     get_article,
     index_health,
+    parse_completion,
     parse_limit,
     parse_request,
     search,
@@ -29,7 +31,8 @@ ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
 BAR_STEPS = 10
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -202,6 +205,13 @@ def api_analyze() -> Response:
     if "\x00" in text:
         raise QueryError("'text' contains a NUL character")
     return jsonify({"text": text, "tokens": analyze(text)})
+
+
+@bp.get("/api/suggest")
+def api_suggest() -> Response:
+    """Completions of what is typed: the index's printed words and frequent phrases, most paragraphs first."""
+    completion = parse_completion(request.args.to_dict(flat=False))
+    return jsonify(complete(_holder().get(), completion))
 
 
 @bp.get("/healthz")

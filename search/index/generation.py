@@ -13,8 +13,9 @@ from whoosh import index as whoosh_index
 from whoosh.collectors import TimeLimit, UnlimitedCollector
 from whoosh.searching import Searcher
 
-from search.backend import Columns, Deadline, LRUCache
+from search.backend import Columns, Completions, Deadline, LRUCache
 from search.index import reading
+from search.index.completions import load_completions
 from search.index.matching import match_mask
 from search.index.postings import FOLDER, FieldPostings, load_field
 from search.index.scoring import ranking_model
@@ -42,6 +43,8 @@ class Generation:
     _local: threading.local = field(default_factory=threading.local, repr=False)
     #: (words, document frequencies) for did-you-mean and unknown words, loaded when first needed.
     _vocabulary: tuple[list[str], np.ndarray] | None = field(default=None, repr=False)
+    #: Words and frequent phrases that typed prefixes complete to, loaded when first needed.
+    _completions: Completions | None = field(default=None, repr=False)
     #: Answered searches of this generation only, by normalized request: a new generation starts empty.
     results: LRUCache = field(default_factory=lambda: LRUCache(DEFAULT_CACHE_SIZE), repr=False)
     #: Matching docnums by (field, term), shared by every query of this generation.
@@ -113,6 +116,12 @@ class Generation:
         if self._vocabulary is None:
             self._vocabulary = load_vocabulary(self.path)
         return self._vocabulary
+
+    def completions(self) -> Completions:
+        """Return the saved completion table, loaded the first time."""
+        if self._completions is None:
+            self._completions = load_completions(self.path)
+        return self._completions
 
     def match(self, node: Node | None, deadline: Deadline) -> np.ndarray:
         """Return the boolean mask of documents a plan matches (every document for None)."""

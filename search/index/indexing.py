@@ -24,6 +24,7 @@ from whoosh.writing import SegmentWriter
 from search.corpus.reader import ReadReport, read_corpus
 from search.errors import CorpusError
 from search.index.columns import write_columns
+from search.index.completions import write_completions
 from search.index.generations import (
     COMPLETE,
     META,
@@ -291,6 +292,7 @@ def _written_from_index(reader) -> Written:
         written.dates.append(stored.get("date", ""))
         written.order.append(docnum)
         written.articles.append(stored.get("article_id", ""))
+        written.runs.add(stored.get("text", ""))
     for term, info in reader.iter_field("exact"):
         written.frequencies[term.decode("utf-8")] = info.doc_frequency()
     return written
@@ -322,7 +324,7 @@ def _finish_generation(
     written: Written | None = None,
     extra: Callable[[], dict] | None = None,
 ) -> dict:
-    """Write the facet columns, vocabulary and metadata, then mark the generation complete; return the metadata.
+    """Write the columns, vocabulary, completion table and metadata, mark the generation complete; return the metadata.
 
     :param written: the column values and frequencies the writers collected; without it they are
         read back from the committed index (slower: every stored document is loaded).
@@ -336,6 +338,7 @@ def _finish_generation(
             raise CorpusError(f"index holds {reader.doc_count_all()} paragraphs, columns cover {len(written.sources)}")
     count = write_columns(target, written.sources, written.dates, written.order, written.articles)
     write_vocabulary(written.frequencies, target)
+    completions = write_completions(written.runs, target)
     if count != report.paragraphs:
         raise CorpusError(f"index holds {count} paragraphs, {report.paragraphs} were read")
     meta = {
@@ -344,6 +347,7 @@ def _finish_generation(
         "articles": report.articles,
         "paragraphs": report.paragraphs,
         "previous": previous,
+        "completions": completions,
         **(extra() if extra else {}),
     }
     (target / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")

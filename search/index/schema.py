@@ -20,9 +20,10 @@ from search.analysis.analyzer import arabic_analyzer, exact_analyzer
 #: its ال (ألمانيا, ألعاب, آلاف); 16: الرياضة, رياضي and سوري kept apart from الرياض and سور; 17: such a word
 #: keeps three letters (آلات, الآلات are not ال); 18: a word written with a leading آ or a final ة is no
 #: stopword (آلية is not إليه); 19: after ب, ل or ك too (بآلية is not بال); 20: the analyzer's classes, which
-#: Whoosh pickles into the index, moved to search.analysis.analyzer; 21: the
-#: facet columns hold each paragraph's article, for results grouped by article.)
-SCHEMA_VERSION = 21
+#: Whoosh pickles into the index, moved to search.analysis.analyzer; 21: the facet columns hold each
+#: paragraph's article, for results grouped by article; 22: a generation holds its completion table,
+#: completions.tsv, for search-as-you-type.)
+SCHEMA_VERSION = 22
 #: The article title weighs this much against the paragraph text in BM25F.
 TITLE_BOOST = 0.3
 

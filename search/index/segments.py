@@ -34,6 +34,7 @@ from whoosh.writing import SegmentWriter
 
 from search.analysis.analyzer import term_positions
 from search.index import postings
+from search.index.completions import WordRuns
 
 log = logging.getLogger("fahras")
 
@@ -258,11 +259,12 @@ class Written:
     order: list[int] = field(default_factory=list)  # position of each document in the corpus
     articles: list[str] = field(default_factory=list)  # each document's article id
     frequencies: Counter[str] = field(default_factory=Counter)  # exact-field document frequencies
+    runs: WordRuns = field(default_factory=WordRuns)  # the paragraphs' words in turn, for the completion table
 
     @classmethod
     def join(cls, parts: Iterable[Written]) -> Written:
         """Concatenate parts in order (documents are numbered segment after segment)."""
-        joined = cls()
+        joined, parts = cls(), list(parts)
         for part in parts:
             joined.segments += part.segments
             joined.sources += part.sources
@@ -270,6 +272,7 @@ class Written:
             joined.order += part.order
             joined.articles += part.articles
             joined.frequencies.update(part.frequencies)
+        joined.runs = WordRuns.join(part.runs for part in parts)
         return joined
 
 
@@ -305,6 +308,7 @@ def _write_segments(ix, numbered: Iterable[tuple[int, dict]]) -> Written:
             written.dates.append(doc.get("date", ""))
             written.order.append(position)
             written.articles.append(doc.get("article_id", ""))
+            written.runs.add(doc["text"])
             if writer.docnum >= SEGMENT_DOCS:
                 written.frequencies.update(writer.pool.frequencies("exact"))
                 written.segments.append(writer.finish())
