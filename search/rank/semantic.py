@@ -174,12 +174,38 @@ def text_key(text: str) -> int:
     return int.from_bytes(digest, "little")
 
 
-def embed_passages(texts: list[str]) -> np.ndarray:
-    """Return the (n, dim) float32 unit embeddings of passages."""
+def truncated(text: str, max_tokens: int) -> str:
+    """Return the longest run of a passage's first words whose model input (prefix and specials
+    included) holds at most ``max_tokens`` tokens; at least its first word.
+    """
+    model = _engine()
+    ends = [m.end() for m in _WORD_SPAN.finditer(text)]
+    if not ends or model.token_count(text) <= max_tokens:
+        return text
+    low, high = 1, len(ends)  # the answer is at least one word, and fewer than all of them
+    while low < high:
+        middle = (low + high + 1) // 2
+        if model.token_count(text[: ends[middle - 1]]) <= max_tokens:
+            low = middle
+        else:
+            high = middle - 1
+    return text[: ends[low - 1]]
+
+
+_WORD_SPAN = re.compile(r"\S+")
+
+
+def embed_passages(texts: list[str], max_tokens: int | None = None) -> np.ndarray:
+    """Return the (n, dim) float32 unit embeddings of passages, each cut to its first ``max_tokens``
+    tokens when given (None: the whole text, windowed by the engine past 512 tokens).
+    """
     model = _engine()
     with _lock:  # one engine per process; its C calls are not known to be re-entrant
         _use_threads(passage_threads())
-        return np.asarray(model.passage([_printable(t) for t in texts]), dtype=np.float32).reshape(len(texts), -1)
+        texts = [_printable(t) for t in texts]
+        if max_tokens is not None:
+            texts = [truncated(t, max_tokens) for t in texts]
+        return np.asarray(model.passage(texts), dtype=np.float32).reshape(len(texts), -1)
 
 
 @lru_cache(maxsize=QUERY_CACHE)
