@@ -138,6 +138,13 @@ def _ranked(
     return page_by_date(generation, final, request)
 
 
+def _total(generation: Backend, final: np.ndarray, request: SearchRequest) -> int:
+    """Count the final matches in the request's unit: paragraphs, or articles when grouped by article."""
+    if request.group == "article":
+        return len(generation.columns.per_article(np.flatnonzero(final)))
+    return int(final.sum())
+
+
 def cache_key(generation: Backend, request: SearchRequest) -> tuple:
     """The normalized request and the generation: what makes two answers the same."""
     return (
@@ -160,11 +167,9 @@ def search(
         return kept.copy(round((time.perf_counter() - started) * 1000, 2))
     deadline = Deadline(budget_ms)
     plan, matched, final, masks, relaxed = _resolve(generation, request, deadline)
-    total = int(final.sum())
+    total = _total(generation, final, request)
     by_article = request.group == "article"
     columns = generation.columns
-    if by_article:  # totals, pages and facet counts in articles, not in paragraphs
-        total = len(columns.per_article(np.flatnonzero(final)))
     facets = count_facets(columns, matched, masks, request, by_article)
     page = _ranked(generation, plan, final, request, relaxed, deadline)
     hits = [_hit(generation, docnum, score, plan, deadline) for docnum, score in page]
@@ -202,10 +207,8 @@ def export(
     plan, _, final, _, relaxed = _resolve(generation, request, deadline)
     everything = replace(request, page=1, per_page=limit)  # the pages' order, as one list
     docs = [doc for doc, _ in _ranked(generation, plan, final, everything, relaxed, deadline)]
-    total = int(final.sum())
-    if request.group == "article":  # one row per article: counted in articles
-        total = len(generation.columns.per_article(np.flatnonzero(final)))
-    return Export(request, total, limit, _rows(generation, docs), relaxed, deadline.hit, generation.name)
+    return Export(request, _total(generation, final, request), limit, _rows(generation, docs), relaxed,
+                  deadline.hit, generation.name)
 
 
 def _rows(generation: Backend, docs: list[int]) -> Iterator[dict]:
@@ -226,12 +229,9 @@ def get_article(generation: Backend, article_id: str, request: SearchRequest | N
     first = rows[0][1]
     paragraphs = [{"id": d["id"], "paragraph": d["paragraph"], "text": d["text"]} for _, d in rows]
     if request is not None and request.q:
-        deadline = Deadline(DEFAULT_BUDGET_MS)
-        plan, matched, _, _ = _run(generation, request, deadline)
-        docs = np.array([docnum for docnum, _ in rows], dtype=np.int64)
-        if not matched[docs].any() and request.mode == "all":  # the search relaxed to any word
-            plan, matched, _, _ = _run(generation, request.with_mode("any"), deadline)
-        for paragraph, docnum in zip(paragraphs, docs.tolist(), strict=True):
+        # the plan of the search that linked here: as typed, with its guesses, or relaxed to any word
+        plan, matched, _, _, _ = _resolve(generation, request, Deadline(DEFAULT_BUDGET_MS))
+        for paragraph, (docnum, _) in zip(paragraphs, rows, strict=True):
             paragraph["matched"] = bool(matched[docnum])
             if paragraph["matched"]:
                 text = paragraph["text"]

@@ -28,22 +28,16 @@ Row = tuple[int, float | None]
 ARTICLE_SPREAD = 5
 
 
-def first_per_article(columns: Columns, rows: list[Row]) -> list[Row]:
-    """Keep the first row of each article, in order (an article's best paragraph).
+def first_per_article(columns: Columns, docs: np.ndarray) -> np.ndarray:
+    """Return the positions in ``docs`` (docnums, in rank order) of each article's first docnum, in order.
 
     >>> import numpy as np
     >>> c = Columns(*(np.zeros(4, np.int32),) * 4, (), (), np.array([0, 0, 1, 1], np.int32))
-    >>> first_per_article(c, [(1, 3.0), (0, 2.0), (3, 1.0)])
-    [(1, 3.0), (3, 1.0)]
+    >>> first_per_article(c, np.array([1, 0, 3])).tolist()
+    [0, 2]
     """
-    seen: set[int] = set()
-    kept = []
-    for row in rows:
-        article = int(columns.article_ids[row[0]])
-        if article not in seen:
-            seen.add(article)
-            kept.append(row)
-    return kept
+    _, first = np.unique(columns.article_ids[docs], return_index=True)
+    return np.sort(first)
 
 
 def page_by_date(generation: Backend, final: np.ndarray, request: SearchRequest) -> list[Row]:
@@ -55,8 +49,7 @@ def page_by_date(generation: Backend, final: np.ndarray, request: SearchRequest)
     docs = docs[np.lexsort((columns.order[docs], -dates if request.effective_sort == "newest" else dates))]
     start = (request.page - 1) * request.per_page
     if request.group == "article":
-        _, first = np.unique(columns.article_ids[docs], return_index=True)
-        docs = docs[np.sort(first)]
+        docs = docs[first_per_article(columns, docs)]
     return [(int(d), None) for d in docs[start : start + request.per_page]]
 
 
@@ -86,7 +79,8 @@ def page_by_relevance(
         listed = ranked + rows[COVERAGE_CANDIDATES:]
         if not by_article:
             return listed[(request.page - 1) * request.per_page : limit]
-        articles = first_per_article(generation.columns, listed)
+        first = first_per_article(generation.columns, np.array([doc for doc, _ in listed], dtype=np.int64))
+        articles = [listed[i] for i in first.tolist()]
         if len(articles) >= limit or collect >= available or deadline.passed():
             return articles[(request.page - 1) * request.per_page : limit]
         collect *= 4
