@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from search.index.indexing import build_index
+from search.index.store import IndexHolder
 from web import create_app
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,6 +43,17 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     index_dir = tmp_path_factory.mktemp("seed-index")
     build_index([SEEDS], index_dir, procs=1, semantic=True)
     return index_dir
+
+
+@pytest.fixture(scope="session")
+def news_day(tmp_path_factory: pytest.TempPathFactory, shared: Path):
+    """The opened index of one real SaudiNewsNet day, in several segments of many posting blocks (read-only)."""
+    day = sorted((shared / "corpora" / "saudinewsnet").glob("*.zip"))[0]
+    folder = tmp_path_factory.mktemp("day")
+    build_index([day], folder, procs=2)
+    opened = IndexHolder(folder).get()
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

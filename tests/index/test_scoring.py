@@ -9,7 +9,6 @@ import pytest
 
 from search.backend import Deadline
 from search.engine import search
-from search.index.indexing import build_index
 from search.index.store import IndexHolder
 from search.index.translate import to_whoosh
 from search.plan import AllOf, AnyOf, BestOf, Node, Phrase, Prefix, Term, scored_terms
@@ -132,17 +131,6 @@ def test_floored_lengths_score_the_same_through_whoosh(short_and_long) -> None:
     ours = dict(top_documents(short_and_long, query, mask, 100, BM25_K1, BM25_B))
     assert len(theirs) == len(SHORT_AND_LONG) and sorted(theirs) == sorted(ours)
     assert all(abs(ours[d] - theirs[d]) < 1e-9 for d in theirs)
-
-
-@pytest.fixture(scope="module")
-def news_day(tmp_path_factory: pytest.TempPathFactory, shared: Path):
-    """A real index of one SaudiNewsNet day, in several segments of many posting blocks."""
-    day = sorted((shared / "corpora" / "saudinewsnet").glob("*.zip"))[0]
-    folder = tmp_path_factory.mktemp("day")
-    build_index([day], folder, procs=2)
-    opened = IndexHolder(folder).get()
-    yield opened
-    opened.close()
 
 
 @pytest.mark.parametrize("q", ["المملكة", "الملك سلمان", "النفط الأسعار", "اليمن الحوثيين عدن"])

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from search.engine import search
-from search.index.indexing import build_index
-from search.index.store import IndexHolder
 from search.query.request import parse_request
-
-
-@pytest.fixture(scope="module")
-def news_day(tmp_path_factory: pytest.TempPathFactory, shared: Path):
-    """A real index of one SaudiNewsNet day."""
-    day = sorted((shared / "corpora" / "saudinewsnet").glob("*.zip"))[0]
-    folder = tmp_path_factory.mktemp("day")
-    build_index([day], folder, procs=2)
-    opened = IndexHolder(folder).get()
-    yield opened
-    opened.close()
 
 
 def listed(generation, params: dict, pages: int) -> list[dict]:
