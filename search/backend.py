@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from search.plan import Node
+    from search.plan import Node, QueryPlan
 
 #: A column value of a document with no source or no date.
 UNKNOWN = -1
@@ -68,6 +68,24 @@ class Completions:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+
+@dataclass
+class Stage:
+    """What a search's first stage found: counts over every match, and the documents ranking reads.
+
+    An embedded backend's view is the generation itself and ``final`` the mask of its filtered matches; a
+    cluster's view holds the candidates the cluster chose (the page's rows for a date sort, the best by its
+    ranking for relevance), ``final`` all of them, while ``total`` and the facets count every match.
+    """
+
+    view: Backend  # the documents ranking, hits and snippets read
+    final: np.ndarray  # boolean over the view's documents: the filtered matches ranking may return
+    total: int  # the filtered matches, in the request's unit (paragraphs, or articles)
+    matched_any: bool  # the query matches some document, filters aside
+    facet_counts: Callable[[], dict[str, list[dict]]]  # the facets' buckets (computed when asked)
+    article_matches: Callable[[list[int]], list[int]]  # filtered matches in the article of each view docnum
+    missing: tuple[str, ...] = ()  # shards that did not answer: the counts and the ranking lack their part
 
 
 def date_number(value: str) -> int:
@@ -146,6 +164,21 @@ class Backend(Protocol):
     results: LRUCache
     #: What a query word expands to in this generation's vocabulary.
     expansions: LRUCache
+
+    @property
+    def doc_count(self) -> int:
+        """Return how many paragraphs the generation holds (the whole corpus, for a view of candidates)."""
+
+    def first_stage(self, plan: QueryPlan, request: object, deadline: Deadline) -> Stage | None:
+        """Return the first stage a cluster answers (match, count, facets, candidates), or None when the
+        engine computes it from :meth:`match` and :attr:`columns` (an embedded backend). ``request`` is
+        the :class:`search.query.request.SearchRequest` (a layer above this one)."""
+
+    def matching(self, node: Node | None, docs: list[int], deadline: Deadline) -> np.ndarray:
+        """Return, for each of the given docnums (an article's paragraphs), whether the plan matches it."""
+
+    def health(self) -> dict[str, object]:
+        """Return what /healthz adds for this backend: its kind, its sources (a cluster: its shards)."""
 
     def doc_frequency(self, field: str, text: str) -> int:
         """Return how many documents hold a term."""

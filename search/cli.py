@@ -20,6 +20,12 @@ from search.index.generations import current_generation
 from search.index.indexing import BuildSummary, build_index
 from search.index.store import IndexHolder, open_generation
 from search.query.request import parse_request
+from search.sphinx import cluster as sphinx_cluster
+from search.sphinx.indexing import build_sphinx_index
+
+BACKENDS = ("whoosh", "sphinx")
+DEFAULT_CLUSTER_DIR = "var/cluster"
+DEFAULT_CLUSTER = f"{DEFAULT_CLUSTER_DIR}/{sphinx_cluster.CLUSTER_FILE}"
 
 DEFAULT_INDEX = "var/index"
 DEFAULT_CORPUS = "seeds"
@@ -56,8 +62,23 @@ def format_summary(summary: BuildSummary) -> str:
     return "\n".join(lines)
 
 
-def run_reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, semantic: bool = False) -> None:
+def run_reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, semantic: bool = False,
+                backend: str = "whoosh", cluster_file: str = DEFAULT_CLUSTER) -> None:
     """Re-index with progress bars and print the summary; click-friendly errors."""
+    if backend == "sphinx":
+        if semantic:
+            raise click.ClickException("--semantic is not available with --backend sphinx yet")
+        with tqdm(desc="indexing", unit=" articles", disable=None, file=sys.stderr) as bar:
+            try:
+                cluster = sphinx_cluster.load_cluster(cluster_file)
+                summary = build_sphinx_index(paths or (DEFAULT_CORPUS,), index_dir, cluster, strict, bar.update)
+            except SearchError as exc:
+                raise click.ClickException(f"{exc.message}; the live index is unchanged") from None
+            except OSError as exc:
+                raise click.ClickException(f"{exc}; the live index is unchanged") from None
+        click.echo(format_summary(summary))
+        click.echo(f"backend      sphinx, slot {summary.slot} on {len(cluster.shards)} shards")
+        return
     with (
         tqdm(desc="indexing", unit=" articles", disable=None, file=sys.stderr) as bar,
         tqdm(desc="embedding", unit=" paragraphs", disable=None if semantic else True, file=sys.stderr) as embed_bar,
@@ -84,6 +105,16 @@ index_option = click.option(
 )
 
 
+backend_option = click.option(
+    "--backend", type=click.Choice(BACKENDS), envvar="FAHRAS_BACKEND", default="whoosh", show_default=True,
+    help="The engine holding the index: the embedded Whoosh index, or a Sphinx cluster (env FAHRAS_BACKEND).",
+)
+cluster_option = click.option(
+    "--cluster", "cluster_file", envvar="FAHRAS_SPHINX", default=DEFAULT_CLUSTER, show_default=True,
+    type=click.Path(dir_okay=False), help="The Sphinx cluster's file: its head and shards (env FAHRAS_SPHINX).",
+)
+
+
 semantic_option = click.option(
     "--semantic", is_flag=True,
     help="Also embed each paragraph to re-rank questions by meaning (about 55 ms a paragraph on 2 cores; "
@@ -105,9 +136,16 @@ def main() -> None:
 @click.option("--if-unusable", is_flag=True,
               help="Only build when no live generation this version can read exists (none yet, or an older schema).")
 @semantic_option
+@backend_option
+@cluster_option
 def reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, if_unusable: bool,
-            semantic: bool) -> None:
+            semantic: bool, backend: str, cluster_file: str) -> None:
     """Build a new index generation from PATHS (default: seeds/) and make it live."""
+    if backend == "sphinx":
+        if if_unusable:
+            raise click.ClickException("--if-unusable is for the Whoosh backend")
+        run_reindex(paths, index_dir, strict, procs, semantic, backend, cluster_file)
+        return
     if if_unusable:
         reason = unusable_reason(index_dir)
         if reason is None:
@@ -145,10 +183,17 @@ def has_vectors(index_dir: str) -> bool:
 @click.argument("query")
 @index_option
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
-def search_command(query: str, index_dir: str, limit: int) -> None:
+@backend_option
+@cluster_option
+def search_command(query: str, index_dir: str, limit: int, backend: str, cluster_file: str) -> None:
     """Print the top results for QUERY: title, source, date, paragraph."""
     try:
-        generation = IndexHolder(Path(index_dir)).get()
+        if backend == "sphinx":
+            from search.sphinx.store import SphinxHolder
+
+            generation = SphinxHolder(Path(index_dir), cluster_file).get()
+        else:
+            generation = IndexHolder(Path(index_dir)).get()
         result = run_search(generation, parse_request({"q": query, "per_page": str(limit)}))
     except SearchError as exc:
         raise click.ClickException(exc.message) from None
@@ -167,3 +212,48 @@ def analyze_command(text: str) -> None:
     for token in analyze(text):
         stem = token["stem"] if token["stem"] is not None else "(stopword)"
         click.echo(f"{token['original']}\t{token['normalized']}\t{stem}\t{token['start']}-{token['end']}")
+
+
+@main.group()
+def cluster() -> None:
+    """A local Sphinx cluster on loopback: N shard searchd processes and a head, for development and tests."""
+
+
+@cluster.command("up")
+@click.option("--shards", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--dir", "folder", default=DEFAULT_CLUSTER_DIR, show_default=True, type=click.Path(file_okay=False),
+              help="The cluster's folder: each shard's config and data, the head's, and cluster.json.")
+@click.option("--port", type=click.IntRange(1024, 65000), default=sphinx_cluster.DEFAULT_BASE_PORT, show_default=True,
+              help="The head's SphinxQL port; the head's API and the shards' ports follow it.")
+def cluster_up(shards: int, folder: str, port: int) -> None:
+    """Start (creating it if new) a local cluster of SHARDS shards and print its members."""
+    try:
+        started = sphinx_cluster.up(folder, shards, port)
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    for member in sphinx_cluster.status(started):
+        click.echo(f"{member['name']:<8} {member['address']:<18} {'up' if member['up'] else 'DOWN'}")
+    click.echo(f"cluster file {Path(folder) / sphinx_cluster.CLUSTER_FILE} (FAHRAS_SPHINX)")
+
+
+@cluster.command("down")
+@click.option("--dir", "folder", default=DEFAULT_CLUSTER_DIR, show_default=True, type=click.Path(file_okay=False))
+@click.option("--purge", is_flag=True, help="Also remove the cluster's folder (its configs and data).")
+def cluster_down(folder: str, purge: bool) -> None:
+    """Stop a local cluster's searchd processes."""
+    stopped = sphinx_cluster.down(folder, purge)
+    click.echo(f"stopped {stopped} searchd process(es){' and removed ' + folder if purge else ''}")
+
+
+@cluster.command("status")
+@cluster_option
+def cluster_status(cluster_file: str) -> None:
+    """Print each member of a cluster and whether it answers; exit 1 if one does not."""
+    try:
+        members = sphinx_cluster.status(sphinx_cluster.load_cluster(cluster_file))
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    for member in members:
+        click.echo(f"{member['name']:<8} {member['address']:<18} {'up' if member['up'] else 'DOWN'}")
+    if not all(m["up"] for m in members):
+        sys.exit(1)

@@ -20,7 +20,7 @@ from functools import partial
 
 import numpy as np
 
-from search.backend import Backend, Deadline
+from search.backend import Backend, Deadline, Stage
 from search.errors import NotFound
 from search.plan import QueryPlan, has_guesses
 from search.query.build import build_query
@@ -50,7 +50,8 @@ class SearchResult:
     relaxed: bool = False
     suggestion: str | None = None
     generation: str = ""
-    partial: bool = False  # the time budget ran out: counts, order or snippets may be incomplete
+    partial: bool = False  # the time budget ran out or a shard was missing: counts, order or snippets may be incomplete
+    missing_shards: tuple[str, ...] = ()  # the shards of a cluster that did not answer
 
     @property
     def unit(self) -> str:
@@ -78,6 +79,7 @@ class SearchResult:
             "results": self.hits,
             "facets": self.facets,
             **({"partial": True} if self.partial else {}),
+            **({"missing_shards": list(self.missing_shards)} if self.missing_shards else {}),
         }
 
     def copy(self, took_ms: float) -> SearchResult:
@@ -98,33 +100,46 @@ def _hit(generation: Backend, docnum: int, score: float | None, plan: QueryPlan,
     return {**row, "snippet": snippet, "score": None if score is None else round(float(score), 4)}
 
 
-def _run(
-    generation: Backend, request: SearchRequest, deadline: Deadline, guesses: bool = False
-) -> tuple[QueryPlan, np.ndarray, np.ndarray, dict]:
-    """Match, filter: return the plan, the query mask, the final mask and the filter masks."""
-    plan = build_query(request, expand=partial(expand_variants, generation), guesses=guesses)
+def _local_stage(generation: Backend, plan: QueryPlan, request: SearchRequest, deadline: Deadline) -> Stage:
+    """The first stage of an embedded backend: the plan's mask, filtered and counted over its columns."""
     matched = generation.match(plan.query, deadline)
     masks = filter_masks(generation.columns, request)
     final = matched.copy()
     for mask in masks.values():
         final &= mask
-    return plan, matched, final, masks
+    columns = generation.columns
+    by_article = request.group == "article"
+    total = len(columns.per_article(np.flatnonzero(final))) if by_article else int(final.sum())
+
+    def article_matches(docs: list[int]) -> list[int]:
+        per_article = np.bincount(columns.article_ids[final], minlength=len(columns.article_first))
+        return [int(per_article[columns.article_ids[doc]]) for doc in docs]
+
+    facets = partial(count_facets, columns, matched, masks, request, by_article)
+    return Stage(generation, final, total, bool(matched.any()), facets, article_matches)
 
 
-def _resolve(
-    generation: Backend, request: SearchRequest, deadline: Deadline
-) -> tuple[QueryPlan, np.ndarray, np.ndarray, dict, bool]:
-    """Match as typed, else with the guessed forms, else relaxed to any word: return the plan, the query
-    mask, the final mask, the filter masks and whether the search was relaxed."""
-    plan, matched, final, masks = _run(generation, request, deadline)
-    if not matched.any() and request.mode == "all" and has_guesses(plan.query) and not deadline.passed():
+def _run(
+    generation: Backend, request: SearchRequest, deadline: Deadline, guesses: bool = False
+) -> tuple[QueryPlan, Stage]:
+    """Plan the request and run its first stage (the backend's own, or computed here from its mask)."""
+    plan = build_query(request, expand=partial(expand_variants, generation), guesses=guesses)
+    stage = generation.first_stage(plan, request, deadline)
+    return plan, stage if stage is not None else _local_stage(generation, plan, request, deadline)
+
+
+def _resolve(generation: Backend, request: SearchRequest, deadline: Deadline) -> tuple[QueryPlan, Stage, bool]:
+    """Match as typed, else with the guessed forms, else relaxed to any word: return the plan, the first
+    stage and whether the search was relaxed."""
+    plan, stage = _run(generation, request, deadline)
+    if not stage.matched_any and request.mode == "all" and has_guesses(plan.query) and not deadline.passed():
         # no paragraph holds every word as typed (filters aside: a word the index holds but a source does
         # not is no reason to guess): the guessed forms (يدعون -> يدعو) may, before any word does
-        plan, matched, final, masks = _run(generation, request, deadline, guesses=True)
-    if not final.any() and request.mode == "all" and plan.positive_groups > 1 and not deadline.passed():
-        plan, matched, final, masks = _run(generation, request.with_mode("any"), deadline)
-        return plan, matched, final, masks, True
-    return plan, matched, final, masks, False
+        plan, stage = _run(generation, request, deadline, guesses=True)
+    if not stage.total and request.mode == "all" and plan.positive_groups > 1 and not deadline.passed():
+        plan, stage = _run(generation, request.with_mode("any"), deadline)
+        return plan, stage, True
+    return plan, stage, False
 
 
 def _ranked(
@@ -136,13 +151,6 @@ def _ranked(
         question = request.q if request.mode == "any" or relaxed else None
         return page_by_relevance(generation, plan, final, request, deadline, question)
     return page_by_date(generation, final, request)
-
-
-def _total(generation: Backend, final: np.ndarray, request: SearchRequest) -> int:
-    """Count the final matches in the request's unit: paragraphs, or articles when grouped by article."""
-    if request.group == "article":
-        return len(generation.columns.per_article(np.flatnonzero(final)))
-    return int(final.sum())
 
 
 def cache_key(generation: Backend, request: SearchRequest) -> tuple:
@@ -166,24 +174,22 @@ def search(
     if cache and (kept := generation.results.get(key)) is not None:
         return kept.copy(round((time.perf_counter() - started) * 1000, 2))
     deadline = Deadline(budget_ms)
-    plan, matched, final, masks, relaxed = _resolve(generation, request, deadline)
-    total = _total(generation, final, request)
-    by_article = request.group == "article"
-    columns = generation.columns
-    facets = count_facets(columns, matched, masks, request, by_article)
-    page = _ranked(generation, plan, final, request, relaxed, deadline)
-    hits = [_hit(generation, docnum, score, plan, deadline) for docnum, score in page]
-    if by_article and hits:
-        per_article = np.bincount(columns.article_ids[final], minlength=len(columns.article_first))
-        for hit, (docnum, _) in zip(hits, page, strict=True):
-            hit["matches"] = int(per_article[columns.article_ids[docnum]])  # its paragraphs that match
+    plan, stage, relaxed = _resolve(generation, request, deadline)
+    facets = stage.facet_counts()
+    page = _ranked(stage.view, plan, stage.final, request, relaxed, deadline)
+    hits = [_hit(stage.view, docnum, score, plan, deadline) for docnum, score in page]
+    if request.group == "article" and hits:
+        counts = stage.article_matches([docnum for docnum, _ in page])
+        for hit, count in zip(hits, counts, strict=True):
+            hit["matches"] = count  # its paragraphs that match
     suggestion = None
     # A word the index does not know gets a suggestion even when its nearest forms found results.
     if plan.words and not deadline.passed():
         suggestion = suggest(generation, request.q, plan.words)
     took = round((time.perf_counter() - started) * 1000, 2)
-    result = SearchResult(request, total, hits, facets, took, relaxed, suggestion, generation.name)
-    result.partial = deadline.hit
+    result = SearchResult(request, stage.total, hits, facets, took, relaxed, suggestion, generation.name)
+    result.partial = deadline.hit or bool(stage.missing)
+    result.missing_shards = stage.missing
     if cache and not result.partial:
         generation.results.put(key, result.copy(took))
     return result
@@ -204,11 +210,11 @@ def export(
     if not 1 <= limit <= MAX_EXPORT:
         raise ValueError(f"limit must be between 1 and {MAX_EXPORT}, got {limit}")
     deadline = Deadline(budget_ms)
-    plan, _, final, _, relaxed = _resolve(generation, request, deadline)
     everything = replace(request, page=1, per_page=limit)  # the pages' order, as one list
-    docs = [doc for doc, _ in _ranked(generation, plan, final, everything, relaxed, deadline)]
-    return Export(request, _total(generation, final, request), limit, _rows(generation, docs), relaxed,
-                  deadline.hit, generation.name)
+    plan, stage, relaxed = _resolve(generation, everything, deadline)
+    docs = [doc for doc, _ in _ranked(stage.view, plan, stage.final, everything, relaxed, deadline)]
+    return Export(request, stage.total, limit, _rows(stage.view, docs), relaxed,
+                  deadline.hit or bool(stage.missing), generation.name)
 
 
 def _rows(generation: Backend, docs: list[int]) -> Iterator[dict]:
@@ -230,9 +236,11 @@ def get_article(generation: Backend, article_id: str, request: SearchRequest | N
     paragraphs = [{"id": d["id"], "paragraph": d["paragraph"], "text": d["text"]} for _, d in rows]
     if request is not None and request.q:
         # the plan of the search that linked here: as typed, with its guesses, or relaxed to any word
-        plan, matched, _, _, _ = _resolve(generation, request, Deadline(DEFAULT_BUDGET_MS))
-        for paragraph, (docnum, _) in zip(paragraphs, rows, strict=True):
-            paragraph["matched"] = bool(matched[docnum])
+        deadline = Deadline(DEFAULT_BUDGET_MS)
+        plan, _, _ = _resolve(generation, request, deadline)
+        matched = generation.matching(plan.query, [docnum for docnum, _ in rows], deadline)
+        for paragraph, hit in zip(paragraphs, matched.tolist(), strict=True):
+            paragraph["matched"] = bool(hit)
             if paragraph["matched"]:
                 text = paragraph["text"]
                 paragraph["marked"] = make_snippet(
@@ -253,8 +261,8 @@ def index_health(generation: Backend) -> dict[str, object]:
     return {
         "generation": generation.name,
         "built_at": generation.meta.get("built_at"),
-        "paragraphs": generation.columns.doc_count,
+        "paragraphs": generation.doc_count,
         "articles": generation.meta.get("articles"),
-        "sources": len(generation.columns.sources),
         "semantic": reranks_questions(generation),
+        **generation.health(),
     }

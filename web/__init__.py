@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from search import IndexHolder
+from search import open_holder
 from web import commands, errors, views
 from web.config import DEFAULTS
 
@@ -23,7 +23,10 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False
-    app.extensions["fahras"] = IndexHolder(str(app.config["INDEX_DIR"]), cache_size=int(app.config["CACHE_SIZE"]))
+    app.extensions["fahras"] = open_holder(
+        str(app.config["BACKEND"]), str(app.config["INDEX_DIR"]), str(app.config["SPHINX"]),
+        int(app.config["CACHE_SIZE"]),
+    )
     app.register_blueprint(views.bp)
     errors.init_app(app)
     commands.init_app(app)

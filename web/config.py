@@ -5,6 +5,10 @@ from __future__ import annotations
 DEFAULTS: dict[str, object] = {
     # Folder holding index generations and the CURRENT pointer (FAHRAS_INDEX_DIR).
     "INDEX_DIR": "var/index",
+    # Which engine holds the index (FAHRAS_BACKEND): "whoosh", embedded (default), or "sphinx", a cluster.
+    "BACKEND": "whoosh",
+    # The Sphinx cluster's file: its head and shards (FAHRAS_SPHINX; `fahras cluster up` writes this one).
+    "SPHINX": "var/cluster/cluster.json",
     # Folder of the shared research material, used only by tests and benchmarks (FAHRAS_SHARED).
     "SHARED": "../shared",
     # Number of answered searches kept in each worker's cache (0 turns the cache off).

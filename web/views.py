@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from search import (
     IndexHolder,
     QueryError,
+    SphinxHolder,
     analyze,
     complete,
     export,
@@ -54,7 +55,7 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-def _holder() -> IndexHolder:
+def _holder() -> IndexHolder | SphinxHolder:
     """Return the app's live index holder."""
     return current_app.extensions["fahras"]
 

@@ -83,6 +83,23 @@ class Generation:
 
     # -- the Backend protocol ------------------------------------------------------------------
 
+    @property
+    def doc_count(self) -> int:
+        """Return how many paragraphs the generation holds."""
+        return self.columns.doc_count
+
+    def first_stage(self, plan: object, request: object, deadline: Deadline) -> None:
+        """Return None: the engine matches and counts over this generation's mask and columns."""
+        return None
+
+    def matching(self, node: Node | None, docs: list[int], deadline: Deadline) -> np.ndarray:
+        """Return, for each of the given docnums, whether the plan matches it."""
+        return self.match(node, deadline)[np.asarray(docs, dtype=np.int64)]
+
+    def health(self) -> dict[str, object]:
+        """Return what /healthz says of this backend: its kind and its sources."""
+        return {"backend": "whoosh", "sources": len(self.columns.sources)}
+
     def doc_frequency(self, field: str, text: str) -> int:
         """Return how many documents hold a term."""
         return reading.doc_frequency(self, field, text)

@@ -15,20 +15,45 @@ re-index removes the partial directory. The live and the previous generations ar
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from search.errors import ReindexRunning
+from search.corpus.reader import ReadReport
+from search.errors import IndexUnavailable, ReindexRunning
+
+log = logging.getLogger("fahras")
 
 CURRENT = "CURRENT"
 LOCK = "reindex.lock"
 GENERATIONS = "generations"
 COMPLETE = "COMPLETE"
 META = "meta.json"
+
+
+@dataclass
+class BuildSummary:
+    """What a re-index did: the read report plus timing and size."""
+
+    generation: str
+    report: ReadReport
+    seconds: float = 0.0
+    size_bytes: int = 0
+    removed: list[str] = field(default_factory=list)
+    #: what the semantic vectors cost (model, paragraphs, reused, seconds); None when none were asked for
+    semantic: dict | None = None
+
+    @property
+    def paragraphs_per_second(self) -> float:
+        """Indexing throughput."""
+        return self.report.paragraphs / self.seconds if self.seconds else 0.0
 
 
 def generations_dir(index_dir: Path) -> Path:
@@ -113,3 +138,66 @@ def remove_stale(index_dir: Path, keep: Iterable[str]) -> list[str]:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
     return removed
+
+
+class GenerationHolder:
+    """Hands out the live generation of any backend (``open_named`` opens one); re-reads CURRENT (one
+    small file) at most every check."""
+
+    def __init__(self, index_dir: str | Path, cache_size: int = 512) -> None:
+        self.index_dir = Path(index_dir)
+        self.cache_size = cache_size
+        self._lock = threading.Lock()
+        #: (CURRENT's stamp, its generation), replaced as one value: a reader never pairs a new stamp
+        #: with the old generation.
+        self._live: tuple[tuple[int, int] | None, Any] | None = None
+        #: The last failure and the CURRENT stamp it was seen at: answered again without retrying
+        #: (or logging) until CURRENT moves.
+        self._failure: tuple[tuple[int, int] | None, IndexUnavailable] | None = None
+
+    def _current_stamp(self) -> tuple[int, int] | None:
+        """Return CURRENT's (inode, mtime) so a replaced pointer is noticed cheaply."""
+        try:
+            st = os.stat(self.index_dir / CURRENT)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def get(self) -> Any:
+        """Return the live generation, opening a new one if CURRENT moved; IndexUnavailable if none."""
+        stamp = self._current_stamp()
+        live = self._live
+        if live is not None and live[0] == stamp:
+            return live[1]
+        with self._lock:
+            live = self._live
+            if live is not None and live[0] == stamp:
+                return live[1]
+            if self._failure is not None and self._failure[0] == stamp:
+                raise self._failure[1]
+            try:
+                opened = self._open(live[1] if live else None)
+            except IndexUnavailable as exc:
+                where = f"--index {self.index_dir}"
+                hint = "" if where in exc.message else f"; run `fahras reindex {where}`"
+                log.error("index unavailable: %s%s", exc.message, hint)
+                self._failure = (stamp, exc)
+                raise
+            self._failure = None
+            if live is None or opened is not live[1]:
+                log.info("serving index generation %s (%s paragraphs)", opened.name, opened.doc_count)
+            self._live = (stamp, opened)
+            return opened
+
+    def _open(self, current: Any) -> Any:
+        """Open the generation CURRENT names (or keep the open one if it is the same)."""
+        name = current_generation(self.index_dir)
+        if name is None:
+            raise IndexUnavailable(f"no index in {self.index_dir} yet: run `fahras reindex --index {self.index_dir}`")
+        if current is not None and current.name == name:
+            return current
+        return self.open_named(name)
+
+    def open_named(self, name: str) -> Any:
+        """Open the generation of that name (each backend's holder says how)."""
+        raise NotImplementedError

@@ -14,7 +14,6 @@ import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from search.index.completions import write_completions
 from search.index.generations import (
     COMPLETE,
     META,
+    BuildSummary,
     _fsync_dir,
     _new_generation_name,
     current_generation,
@@ -48,24 +48,6 @@ from search.rank.semantic import passage_text, write_vectors
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 #: Paragraphs per batch dealt to a writer process.
 BATCH_DOCS = 400
-
-
-@dataclass
-class BuildSummary:
-    """What a re-index did: the read report plus timing and size."""
-
-    generation: str
-    report: ReadReport
-    seconds: float = 0.0
-    size_bytes: int = 0
-    removed: list[str] = field(default_factory=list)
-    #: what the semantic vectors cost (model, paragraphs, reused, seconds); None when none were asked for
-    semantic: dict | None = None
-
-    @property
-    def paragraphs_per_second(self) -> float:
-        """Indexing throughput."""
-        return self.report.paragraphs / self.seconds if self.seconds else 0.0
 
 
 def _documents(articles: Iterable, progress: Callable[[int], None] | None) -> Iterator[dict]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
@@ -16,7 +14,7 @@ from search.backend import LRUCache
 from search.errors import IndexUnavailable
 from search.index.columns import load_columns
 from search.index.generation import DEFAULT_CACHE_SIZE, Generation
-from search.index.generations import CURRENT, META, current_generation, generations_dir, is_complete
+from search.index.generations import META, GenerationHolder, generations_dir, is_complete
 from search.index.schema import SCHEMA_VERSION
 from search.rank.semantic import load_vectors
 
@@ -48,59 +46,9 @@ def open_generation(index_dir: Path, name: str, cache_size: int = DEFAULT_CACHE_
     return Generation(name, path, index, columns, meta, results=LRUCache(cache_size), vectors=vectors)
 
 
-class IndexHolder:
-    """Hands out the live generation; re-reads CURRENT (one small file) at most every check."""
+class IndexHolder(GenerationHolder):
+    """Hands out the live Whoosh generation; re-reads CURRENT (one small file) at most every check."""
 
-    def __init__(self, index_dir: str | Path, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
-        self.index_dir = Path(index_dir)
-        self.cache_size = cache_size
-        self._lock = threading.Lock()
-        #: (CURRENT's stamp, its generation), replaced as one value: a reader never pairs a new stamp
-        #: with the old generation.
-        self._live: tuple[tuple[int, int] | None, Generation] | None = None
-        #: The last failure and the CURRENT stamp it was seen at: answered again without retrying
-        #: (or logging) until CURRENT moves.
-        self._failure: tuple[tuple[int, int] | None, IndexUnavailable] | None = None
-
-    def _current_stamp(self) -> tuple[int, int] | None:
-        """Return CURRENT's (inode, mtime) so a replaced pointer is noticed cheaply."""
-        try:
-            st = os.stat(self.index_dir / CURRENT)
-        except OSError:
-            return None
-        return (st.st_ino, st.st_mtime_ns)
-
-    def get(self) -> Generation:
-        """Return the live generation, opening a new one if CURRENT moved; IndexUnavailable if none."""
-        stamp = self._current_stamp()
-        live = self._live
-        if live is not None and live[0] == stamp:
-            return live[1]
-        with self._lock:
-            live = self._live
-            if live is not None and live[0] == stamp:
-                return live[1]
-            if self._failure is not None and self._failure[0] == stamp:
-                raise self._failure[1]
-            try:
-                opened = self._open(live[1] if live else None)
-            except IndexUnavailable as exc:
-                where = f"--index {self.index_dir}"
-                hint = "" if where in exc.message else f"; run `fahras reindex {where}`"
-                log.error("index unavailable: %s%s", exc.message, hint)
-                self._failure = (stamp, exc)
-                raise
-            self._failure = None
-            if live is None or opened is not live[1]:
-                log.info("serving index generation %s (%s paragraphs)", opened.name, opened.columns.doc_count)
-            self._live = (stamp, opened)
-            return opened
-
-    def _open(self, current: Generation | None) -> Generation:
-        """Open the generation CURRENT names (or keep the open one if it is the same)."""
-        name = current_generation(self.index_dir)
-        if name is None:
-            raise IndexUnavailable(f"no index in {self.index_dir} yet: run `fahras reindex --index {self.index_dir}`")
-        if current is not None and current.name == name:
-            return current
+    def open_named(self, name: str) -> Generation:
+        """Open the Whoosh generation of that name."""
         return open_generation(self.index_dir, name, self.cache_size)

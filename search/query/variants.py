@@ -149,7 +149,7 @@ def _alternative(stem: str, weight: float, loose: bool, plan: QueryPlan) -> Term
 
 def _established(generation: Backend, own: int) -> bool:
     """Return True when a word's paragraph count makes it an established spelling, searched as it is."""
-    return own >= max(ESTABLISHED_MIN, ESTABLISHED_SHARE * generation.columns.doc_count)
+    return own >= max(ESTABLISHED_MIN, ESTABLISHED_SHARE * generation.doc_count)
 
 
 def _is_word(generation: Backend, form: str) -> bool:

@@ -116,7 +116,7 @@ def _near(first: list[int] | None, second: list[int] | None, slop: int, mindist:
 
 def group_weights(generation: Backend, groups: list[Node]) -> list[float]:
     """Return each word group's weight: log(1 + N / estimated matches)."""
-    total = generation.columns.doc_count
+    total = generation.doc_count
     return [math.log(1 + total / max(1, generation.estimated_matches(group))) for group in groups]
 
 

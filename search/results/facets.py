@@ -27,6 +27,10 @@ class Facet:
         """Return ``{value, count, selected}`` buckets for the given matching documents."""
         raise NotImplementedError
 
+    def counted(self, counts: dict[str, int], known: tuple[str, ...], request: SearchRequest) -> list[dict]:
+        """Return the buckets of counts a cluster made, by value (``known``: every value the index holds)."""
+        raise NotImplementedError
+
 
 class SourceFacet(Facet):
     """Paragraphs by source; multi-select (sources are OR-ed)."""
@@ -44,13 +48,17 @@ class SourceFacet(Facet):
         """Count per source, largest first; selected sources always listed."""
         ids = columns.source_ids[docs]
         counts = np.bincount(ids[ids >= 0], minlength=len(columns.sources))
+        return self.counted(dict(zip(columns.sources, counts.tolist(), strict=True)), columns.sources, request)
+
+    def counted(self, counts: dict[str, int], known: tuple[str, ...], request: SearchRequest) -> list[dict]:
+        """Count per source, largest first; selected sources always listed."""
         selected = set(request.sources)
         rows = [
-            {"value": name, "count": int(counts[i]), "selected": name in selected}
-            for i, name in enumerate(columns.sources)
-            if counts[i] or name in selected
+            {"value": name, "count": int(counts.get(name, 0)), "selected": name in selected}
+            for name in known
+            if counts.get(name, 0) or name in selected
         ]
-        rows += [{"value": s, "count": 0, "selected": True} for s in request.sources if s not in columns.sources]
+        rows += [{"value": s, "count": 0, "selected": True} for s in request.sources if s not in known]
         rows.sort(key=lambda r: (-r["count"], r["value"]))
         return rows
 
@@ -75,13 +83,17 @@ class DateFacet(Facet):
         """Count per month in calendar order; a month is selected when the range covers it."""
         ids = columns.month_ids[docs]
         counts = np.bincount(ids[ids >= 0], minlength=len(columns.months))
+        return self.counted(dict(zip(columns.months, counts.tolist(), strict=True)), columns.months, request)
+
+    def counted(self, counts: dict[str, int], known: tuple[str, ...], request: SearchRequest) -> list[dict]:
+        """Count per month in calendar order; a month is selected when the range covers it."""
         low = (request.date_from or "")[:7]
         high = (request.date_to or "9999-12")[:7]
         active = bool(request.date_from or request.date_to)
         return [
-            {"value": month, "count": int(counts[i]), "selected": active and low <= month <= high}
-            for i, month in enumerate(columns.months)
-            if counts[i]
+            {"value": month, "count": int(counts[month]), "selected": active and low <= month <= high}
+            for month in known
+            if counts.get(month)
         ]
 
 
