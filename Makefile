@@ -6,7 +6,7 @@ INDEX ?= var/index
 SHARED ?= ../shared
 export FAHRAS_SHARED ?= $(SHARED)
 
-.PHONY: serve test lint index install browser bench clean
+.PHONY: serve test lint index install browser sphinx cluster-up cluster-down serve-cluster bench clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,11 +28,29 @@ serve: index
 browser:
 	@scripts/ensure-chromium
 
+sphinx:
+	@scripts/ensure-sphinx
+
+# A local Sphinx cluster of SHARDS shards on loopback (var/cluster), the seeds indexed into it, served on :8000.
+SHARDS ?= 2
+CLUSTER ?= var/cluster
+cluster-up: install sphinx
+	$(BIN)/fahras cluster up --shards $(SHARDS) --dir $(CLUSTER)
+
+cluster-down: install
+	$(BIN)/fahras cluster down --dir $(CLUSTER)
+
+serve-cluster: cluster-up
+	@test -f var/cluster-index/CURRENT || $(BIN)/fahras reindex seeds --backend sphinx \
+		--cluster $(CLUSTER)/cluster.json --index var/cluster-index
+	FAHRAS_BACKEND=sphinx FAHRAS_SPHINX=$(CLUSTER)/cluster.json FAHRAS_INDEX_DIR=var/cluster-index \
+		$(BIN)/gunicorn -c gunicorn.conf.py "web:create_app()"
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 
-test: install browser lint
+test: install browser sphinx lint
 	$(BIN)/python -m pytest
 
 bench: install

@@ -217,7 +217,8 @@ def api_suggest() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """The live generation and its size; 503 with a JSON error when there is no usable index."""
+    """The live generation and its size (a cluster: each member and whether it answers, "degraded" when one
+    does not); 503 with a JSON error when there is no usable index."""
     return jsonify({"status": "ok", **index_health(_holder().get())})
 
 

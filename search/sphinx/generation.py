@@ -45,9 +45,9 @@ from search.rank.bm25 import top_documents
 from search.rank.pages import ARTICLE_SPREAD
 from search.rank.rerank import COVERAGE_CANDIDATES
 from search.results.facets import DateFacet, SourceFacet
-from search.sphinx.cluster import Cluster, ClusterError, slot_index, source_key, status
+from search.sphinx.cluster import Cluster, ClusterError, slot_index, source_key
 from search.sphinx.fields import FIELD_BOOSTS, FIELDS, parse_plain, stored_length
-from search.sphinx.sphinxql import Connections, agents_in, to_match
+from search.sphinx.sphinxql import Connections, agents_in, health_of, to_match
 
 #: Candidates fetched for a relevance page: at least this many, and this many times the page's end.
 CANDIDATES = 200
@@ -303,8 +303,9 @@ class SphinxGeneration:
 
     def health(self) -> dict[str, object]:
         """Return what /healthz says of this backend: the cluster's shards and whether each answers."""
+        members = health_of(self.cluster)
         return {"backend": "sphinx", "sources": len(self.sources), "slot": self.meta["slot"],
-                "shards": status(self.cluster)}
+                "status": "ok" if all(m["up"] for m in members) else "degraded", "cluster": members}
 
     # what a cluster generation leaves to its candidates' view (the engine never asks it)
     def match(self, node: Node | None, deadline: Deadline) -> np.ndarray:

@@ -18,7 +18,7 @@ import pymysql
 from pymysql.constants import CLIENT
 
 from search.plan import AllOf, AnyOf, BestOf, Everything, Excluding, Near, Node, Nothing, Phrase, Prefix, Term
-from search.sphinx.cluster import ClusterError, split_address
+from search.sphinx.cluster import Cluster, ClusterError, split_address
 from search.sphinx.fields import EVERY, spell
 
 #: Seconds to wait for a connection or an answer.
@@ -186,3 +186,26 @@ def _(node: Everything) -> str | None:
 @to_match.register
 def _(node: Nothing) -> str | None:
     return None
+
+
+def answers(address: str, timeout: float = 1.0) -> bool:
+    """Return True when the SphinxQL server at host:port answers a query (SHOW STATUS) within ``timeout``."""
+    host, port = split_address(address)
+    try:
+        conn = pymysql.connect(host=host, port=port, user="", password="", charset="utf8",
+                               connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout)
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("SHOW STATUS LIKE 'uptime'")
+                cursor.fetchall()
+        finally:
+            conn.close()
+    except DRIVER_ERRORS:
+        return False
+    return True
+
+
+def health_of(cluster: Cluster) -> list[dict[str, object]]:
+    """Return each member (the head first, then the shards) with its address and whether it answers."""
+    rows = [{"name": "head", "address": cluster.head, "up": answers(cluster.head)}]
+    return rows + [{"name": s.name, "address": s.sphinxql, "up": answers(s.sphinxql)} for s in cluster.shards]
