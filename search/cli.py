@@ -66,12 +66,14 @@ def run_reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int
                 backend: str = "whoosh", cluster_file: str = DEFAULT_CLUSTER) -> None:
     """Re-index with progress bars and print the summary; click-friendly errors."""
     if backend == "sphinx":
-        if semantic:
-            raise click.ClickException("--semantic is not available with --backend sphinx yet")
-        with tqdm(desc="indexing", unit=" articles", disable=None, file=sys.stderr) as bar:
+        with (
+            tqdm(desc="indexing", unit=" articles", disable=None, file=sys.stderr) as bar,
+            tqdm(desc="embedding", unit=" paragraphs", disable=None if semantic else True, file=sys.stderr) as embed,
+        ):
             try:
                 cluster = sphinx_cluster.load_cluster(cluster_file)
-                summary = build_sphinx_index(paths or (DEFAULT_CORPUS,), index_dir, cluster, strict, bar.update)
+                summary = build_sphinx_index(paths or (DEFAULT_CORPUS,), index_dir, cluster, strict, bar.update,
+                                             semantic, embed.update)
             except SearchError as exc:
                 raise click.ClickException(f"{exc.message}; the live index is unchanged") from None
             except OSError as exc:

@@ -133,7 +133,10 @@ _SEARCH = {
         "relaxed": {"type": "boolean", "description": "true when no paragraph had all words and any-word was used"},
         "suggestion": _NULLABLE_STRING,
         "generation": {"type": "string", "description": "the index generation that answered"},
-        "partial": {"type": "boolean", "description": "true when counting stopped early (very large answers)"},
+        "partial": {"type": "boolean", "description": "true when counting stopped early (very large answers) or a "
+                                                     "shard of the cluster did not answer"},
+        "missing_shards": {"type": "array", "items": {"type": "string"},
+                           "description": "the cluster's shards that did not answer (counts and results lack theirs)"},
         "cached": {"type": "boolean", "description": "true when this worker had the answer already"},
         "results": {"type": "array", "items": _HIT},
         "facets": {
@@ -190,10 +193,21 @@ _TOKEN = {
 }
 _HEALTH = {
     "type": "object",
-    "required": ["status", "generation", "built_at", "paragraphs", "articles", "sources", "semantic"],
+    "required": ["status", "backend", "generation", "built_at", "paragraphs", "articles", "sources", "semantic"],
     "additionalProperties": False,
     "properties": {
-        "status": {"type": "string", "enum": ["ok"]},
+        "status": {"type": "string", "enum": ["ok", "degraded"],
+                   "description": "degraded: a member of the cluster does not answer"},
+        "backend": {"type": "string", "enum": ["whoosh", "sphinx"]},
+        "slot": {"type": "string", "description": "the cluster's generation slot that serves"},
+        "cluster": {
+            "type": "array",
+            "description": "each member of the cluster (the head, then the shards) and whether it answers",
+            "items": {
+                "type": "object", "required": ["name", "address", "up"], "additionalProperties": False,
+                "properties": {"name": {"type": "string"}, "address": {"type": "string"}, "up": {"type": "boolean"}},
+            },
+        },
         "generation": {"type": "string"},
         "built_at": _NULLABLE_STRING,
         "paragraphs": {"type": "integer"},

@@ -78,7 +78,8 @@ class SphinxGeneration:
     results: LRUCache = field(default_factory=lambda: LRUCache(DEFAULT_CACHE_SIZE), repr=False)
     expansions: LRUCache = field(default_factory=lambda: LRUCache(8192), repr=False)
     terms: LRUCache = field(default_factory=lambda: LRUCache(65536), repr=False)
-    vectors: None = None
+    #: One embedding per paragraph (row = corpus order) for re-ranking questions, memory-mapped; None without.
+    vectors: np.ndarray | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _vocabulary: tuple[list[str], np.ndarray] | None = field(default=None, repr=False)
     _completions: Completions | None = field(default=None, repr=False)
@@ -356,8 +357,11 @@ class Candidates:
         self.generation = generation
         self.name, self.meta = generation.name, generation.meta
         self.results, self.expansions = generation.results, generation.expansions
-        self.vectors = None
         self.ids = [int(r[0]) for r in rows]
+        #: the candidates' rows of the generation's vectors (their corpus order), or None
+        self.vectors = None
+        if generation.vectors is not None and rows:
+            self.vectors = np.asarray(generation.vectors[np.array([int(r[1]) for r in rows], dtype=np.int64)])
         self._articles = np.array([int(r[2]) for r in rows], dtype=np.int64)
         self._stored = [r[7] for r in rows]
         self._plain = [r[6] for r in rows]

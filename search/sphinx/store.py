@@ -9,6 +9,7 @@ from pathlib import Path
 from search.backend import LRUCache
 from search.errors import IndexUnavailable
 from search.index.generations import META, GenerationHolder, generations_dir, is_complete
+from search.rank.semantic import load_vectors
 from search.sphinx.cluster import Cluster, load_cluster
 from search.sphinx.generation import DEFAULT_CACHE_SIZE, SphinxGeneration
 from search.sphinx.indexing import SPHINX_FORMAT
@@ -30,7 +31,9 @@ def open_sphinx_generation(index_dir: Path, name: str, cluster: Cluster,
     if meta.get("format") != SPHINX_FORMAT:
         raise IndexUnavailable(f"generation {name} is of format {meta.get('format')}, this version reads "
                                f"{SPHINX_FORMAT}: run `fahras reindex --backend sphinx`")
-    return SphinxGeneration(name, path, meta, cluster, Connections(cluster.head), results=LRUCache(cache_size))
+    vectors = load_vectors(path, int(meta.get("paragraphs", 0)), meta)
+    return SphinxGeneration(name, path, meta, cluster, Connections(cluster.head), results=LRUCache(cache_size),
+                            vectors=vectors)
 
 
 class SphinxHolder(GenerationHolder):

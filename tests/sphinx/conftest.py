@@ -68,3 +68,13 @@ def sphinx_seeds(seed_cluster):
     """The live Sphinx generation of the seed cluster."""
     cluster, index = seed_cluster
     return SphinxHolder(index, cluster.folder / sphinx_cluster.CLUSTER_FILE).get()
+
+
+@pytest.fixture(scope="session")
+def semantic_seeds(tmp_path_factory: pytest.TempPathFactory):
+    """A 1-shard cluster holding the seeds with their paragraph vectors (read-only)."""
+    root = tmp_path_factory.mktemp("sphinx-semantic")
+    cluster = start_cluster(root / "cluster", 1)
+    build_sphinx_index([SEEDS], root / "index", cluster, semantic=True)
+    yield SphinxHolder(root / "index", cluster.folder / sphinx_cluster.CLUSTER_FILE).get()
+    sphinx_cluster.down(root / "cluster")

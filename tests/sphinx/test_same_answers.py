@@ -83,3 +83,22 @@ def test_the_vocabulary_and_completions_are_the_same(whoosh_seeds, sphinx_seeds)
         assert sphinx_seeds.idf(field, term) == pytest.approx(whoosh_seeds.idf(field, term))
     for field in ("text", "exact", "title"):
         assert sphinx_seeds.avg_field_length(field) == pytest.approx(whoosh_seeds.avg_field_length(field))
+
+
+QUESTIONS = ["كيف تطورت العلاقات بين الصين والسعودية؟", "ما موقف روسيا من الحرب", "من هو وزير الدفاع الروسي"]
+
+
+def test_questions_are_reranked_by_meaning_as_on_whoosh(seed_index, semantic_seeds, whoosh_seeds) -> None:
+    """With vectors on both, a question's candidates are fused with their closeness to it, alike; and that
+    changes the order the words alone give."""
+    from search.index.store import IndexHolder
+
+    whoosh = IndexHolder(seed_index).get()
+    assert whoosh.vectors is not None and semantic_seeds.vectors is not None
+    moved = 0
+    for question in QUESTIONS:
+        params = {"q": question, "mode": "any"}
+        ours = _answer(semantic_seeds, params)
+        assert ours == _answer(whoosh, params)
+        moved += ours["hits"] != _answer(whoosh_seeds, params)["hits"]
+    assert moved

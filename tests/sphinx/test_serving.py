@@ -13,6 +13,7 @@ import pytest
 
 from search.sphinx import cluster as sphinx_cluster
 from search.sphinx.indexing import build_sphinx_index
+from tests.test_openapi import check
 from web import create_app
 
 from .conftest import SEEDS, start_cluster
@@ -78,6 +79,9 @@ def test_the_page_the_article_the_suggestions_and_the_export(sphinx_client, whoo
 
 
 def test_health_names_every_shard(sphinx_client) -> None:
+    document = sphinx_client.get("/api/openapi.json").get_json()
+    check(document, "/healthz", sphinx_client.get("/healthz"))
+    check(document, "/api/search", sphinx_client.get("/api/search?q=الصين"))
     health = sphinx_client.get("/healthz").get_json()
     assert health["status"] == "ok" and health["backend"] == "sphinx"
     assert [m["name"] for m in health["cluster"]] == ["head", "shard1", "shard2"]
@@ -115,6 +119,9 @@ def test_a_killed_shard_gives_partial_answers_then_full_ones_once_restarted(own_
     _kill(cluster.folder / "shard2")
     answer = client.get("/api/search?q=الصين")
     assert answer.status_code == 200
+    document = client.get("/api/openapi.json").get_json()
+    check(document, "/api/search", answer)
+    check(document, "/healthz", client.get("/healthz"))
     body = answer.get_json()
     assert body["partial"] is True and body["missing_shards"] == ["shard2"]
     assert 0 < body["total"] < full["total"]
@@ -139,6 +146,7 @@ def test_no_shard_answering_is_a_json_503_never_a_500(own_cluster) -> None:
         _kill(cluster.folder / shard.name)
     answer = client.get("/api/search?q=الصين")
     assert answer.status_code == 503
+    check(client.get("/api/openapi.json").get_json(), "/api/search", answer)
     error = answer.get_json()["error"]
     assert error["code"] == "cluster_unavailable" and "shard1" in error["message"] and "shard2" in error["message"]
     assert client.get("/?q=الصين").status_code == 503  # the page says so too, in Arabic
