@@ -144,7 +144,7 @@ class _SlotWriter:
     def write(self, articles: Iterable, progress: Callable[[int], None] | None) -> _Stats:
         """Analyze and send every paragraph; return the statistics gathered on the way."""
         for shard in self.shards:
-            shard.batch([f"TRUNCATE RTINDEX {self.index}"])
+            _either(shard, f"TRUNCATE RTINDEX {self.index}", f"TRUNCATE TABLE {self.index}")
         stats = _Stats()
         for number, article in enumerate(articles):
             shard = shard_of(number, len(self.shards))
@@ -202,7 +202,7 @@ class _SlotWriter:
     def check(self) -> None:
         """Flush every shard's slot to disk and check it holds exactly what it was sent."""
         for shard, conn, sent in zip(self.cluster.shards, self.shards, self.sent, strict=True):
-            conn.batch([f"FLUSH RTINDEX {self.index}"])
+            _either(conn, f"FLUSH RTINDEX {self.index}", f"FLUSH TABLE {self.index}")
             held = int(conn.batch([f"SELECT COUNT(*) FROM {self.index}"])[0][0][0])
             if held != sent:
                 raise ClusterError(f"{shard.name} holds {held} paragraphs of {self.index}, {sent} were sent")
@@ -219,6 +219,14 @@ def _embed(target: Path, passages: list[str], previous: list[Path], progress: Ca
         raise CorpusError(f"embedding the paragraphs failed ({exc})") from exc
     return {"model": SEMANTIC_MODEL, "paragraphs": len(passages), "reused": reused,
             "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _either(conn: Connections, sphinx: str, manticore: str) -> None:
+    """Run a statement in Sphinx 2.2's spelling, or in Manticore's where the server does not know it."""
+    try:
+        conn.batch([sphinx])
+    except ClusterError:
+        conn.batch([manticore])
 
 
 def _finish(target: Path, report: ReadReport, stats: _Stats, slot: str, previous: str | None, cluster: Cluster,
