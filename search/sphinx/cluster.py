@@ -163,7 +163,7 @@ index {name} {{
     type = distributed
 {agents}
     agent_connect_timeout = 300
-    agent_query_timeout = 10000
+    agent_query_timeout = 3000
 }}
 """
 

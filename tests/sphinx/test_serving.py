@@ -155,3 +155,45 @@ def test_no_shard_answering_is_a_json_503_never_a_500(own_cluster) -> None:
     assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "cluster_error"
     health = client.get("/healthz")
     assert health.status_code == 200 and health.get_json()["status"] == "degraded"
+
+
+def test_a_shard_killed_under_load_through_gunicorn(own_cluster) -> None:
+    """Real gunicorn, four clients: a shard killed and restarted mid-load never gives anything but a 200,
+    partial answers name it, and full answers are back within 5 s of its restart."""
+    import threading
+
+    from tests.helpers.server import get_json, gunicorn
+
+    cluster, index = own_cluster
+    env = {"FAHRAS_BACKEND": "sphinx", "FAHRAS_SPHINX": str(cluster.folder / sphinx_cluster.CLUSTER_FILE),
+           "FAHRAS_CACHE_SIZE": "0"}
+    answers: list[tuple[float, int, bool, tuple, int]] = []
+    done = threading.Event()
+
+    def load(port: int) -> None:
+        while not done.is_set():
+            status, _, body = get_json(port, "/api/search?q=الصين")
+            answers.append((time.monotonic(), status, bool(body.get("partial")), tuple(body.get("missing_shards", ())),
+                            body.get("total", -1)))
+
+    with gunicorn(index, env=env) as (port, _):
+        full = get_json(port, "/api/search?q=الصين")[2]["total"]
+        clients = [threading.Thread(target=load, args=(port,)) for _ in range(4)]
+        for client in clients:
+            client.start()
+        try:
+            time.sleep(0.5)
+            _kill(cluster.folder / "shard1")
+            time.sleep(1.0)
+            restarted = time.monotonic()
+            sphinx_cluster.start_member(cluster.folder / "shard1", cluster.shards[0].sphinxql)
+            time.sleep(5.5)
+        finally:
+            done.set()
+            for client in clients:
+                client.join()
+    assert answers and all(status == 200 for _, status, *_ in answers)
+    partial = [a for a in answers if a[2]]
+    assert partial and all(missing == ("shard1",) and 0 < total < full for _, _, _, missing, total in partial)
+    late = [a for a in answers if a[0] > restarted + 5]
+    assert late and all(not a[2] and a[4] == full for a in late)
