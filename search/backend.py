@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
@@ -85,7 +85,9 @@ class Stage:
     matched_any: bool  # the query matches some document, filters aside
     facet_counts: Callable[[], dict[str, list[dict]]]  # the facets' buckets (computed when asked)
     article_matches: Callable[[list[int]], list[int]]  # filtered matches in the article of each view docnum
-    missing: tuple[str, ...] = ()  # shards that did not answer: the counts and the ranking lack their part
+    #: shards that did not answer (the counts and the ranking lack their part); the view adds any that stops
+    #: answering before the page's stored fields are read
+    missing: list[str] = field(default_factory=list)
 
 
 def date_number(value: str) -> int:
@@ -224,6 +226,10 @@ class Backend(Protocol):
 
     def stored(self, docnum: int) -> dict:
         """Return a paragraph's stored fields: id, article_id, title, source, date, paragraph, url, text."""
+
+    def stored_many(self, docnums: list[int]) -> list[dict | None]:
+        """Return the stored fields of several documents, in order (one round trip on a cluster); None for
+        one whose shard stopped answering since the first stage."""
 
     def article(self, article_id: str) -> list[tuple[int, dict]]:
         """Return (docnum, stored fields) of each of an article's paragraphs, in no particular order ([] if none)."""

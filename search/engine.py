@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
@@ -51,7 +51,7 @@ class SearchResult:
     suggestion: str | None = None
     generation: str = ""
     partial: bool = False  # the time budget ran out or a shard was missing: counts, order or snippets may be incomplete
-    missing_shards: tuple[str, ...] = ()  # the shards of a cluster that did not answer
+    missing_shards: list[str] = field(default_factory=list)  # the shards of a cluster that did not answer
 
     @property
     def unit(self) -> str:
@@ -89,9 +89,10 @@ class SearchResult:
         return replace(self, hits=hits, facets=facets, took_ms=took_ms)
 
 
-def _hit(generation: Backend, docnum: int, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:
-    """Build one result row with its snippet (the plain opening once the time budget is spent)."""
-    row = paragraph_fields(generation.stored(docnum))
+def _hit(stored: dict, score: float | None, plan: QueryPlan, deadline: Deadline) -> dict:
+    """Build one result row from a paragraph's stored fields, with its snippet (the plain opening once the
+    time budget is spent)."""
+    row = paragraph_fields(stored)
     text = row["text"]
     if (plan.stems or plan.exact_words or plan.prefixes or plan.phrases) and not deadline.passed():
         snippet = make_snippet(text, plan.stems, plan.exact_words, plan.prefixes, phrases=plan.phrases)
@@ -177,7 +178,10 @@ def search(
     plan, stage, relaxed = _resolve(generation, request, deadline)
     facets = stage.facet_counts()
     page = _ranked(stage.view, plan, stage.final, request, relaxed, deadline)
-    hits = [_hit(stage.view, docnum, score, plan, deadline) for docnum, score in page]
+    stored = stage.view.stored_many([docnum for docnum, _ in page])
+    kept = [(fields, row) for fields, row in zip(stored, page, strict=True) if fields is not None]
+    page = [row for _, row in kept]  # a shard that stopped answering since the first stage: its hits go
+    hits = [_hit(fields, score, plan, deadline) for fields, (_, score) in kept]
     if request.group == "article" and hits:
         counts = stage.article_matches([docnum for docnum, _ in page])
         for hit, count in zip(hits, counts, strict=True):
@@ -188,8 +192,8 @@ def search(
         suggestion = suggest(generation, request.q, plan.words)
     took = round((time.perf_counter() - started) * 1000, 2)
     result = SearchResult(request, stage.total, hits, facets, took, relaxed, suggestion, generation.name)
-    result.partial = deadline.hit or bool(stage.missing)
-    result.missing_shards = stage.missing
+    result.partial = deadline.hit or bool(stage.missing) or len(kept) < len(stored)
+    result.missing_shards = list(stage.missing)
     if cache and not result.partial:
         generation.results.put(key, result.copy(took))
     return result
@@ -217,10 +221,16 @@ def export(
                   deadline.hit or bool(stage.missing), generation.name)
 
 
+#: Stored fields read at once while an export streams (one query each on a cluster).
+EXPORT_CHUNK = 200
+
+
 def _rows(generation: Backend, docs: list[int]) -> Iterator[dict]:
-    """Yield each document's exported fields, read when asked for."""
-    for doc in docs:
-        yield paragraph_fields(generation.stored(doc))
+    """Yield each document's exported fields, read a chunk at a time as they are asked for."""
+    for start in range(0, len(docs), EXPORT_CHUNK):
+        for stored in generation.stored_many(docs[start : start + EXPORT_CHUNK]):
+            if stored is not None:  # None: its shard stopped answering after the ranking
+                yield paragraph_fields(stored)
 
 
 def get_article(generation: Backend, article_id: str, request: SearchRequest | None = None) -> dict[str, object]:

@@ -182,6 +182,11 @@ class Generation:
         """Return a paragraph's stored fields."""
         return self.searcher().stored_fields(docnum)
 
+    def stored_many(self, docnums: list[int]) -> list[dict]:
+        """Return several paragraphs' stored fields, in order."""
+        searcher = self.searcher()
+        return [searcher.stored_fields(docnum) for docnum in docnums]
+
     def article(self, article_id: str) -> list[tuple[int, dict]]:
         """Return the docnum and stored fields of each of an article's paragraphs."""
         searcher = self.searcher()

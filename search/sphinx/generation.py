@@ -46,7 +46,7 @@ from search.rank.pages import ARTICLE_SPREAD
 from search.rank.rerank import COVERAGE_CANDIDATES
 from search.results.facets import DateFacet, SourceFacet
 from search.sphinx.cluster import Cluster, ClusterError, slot_index, source_key
-from search.sphinx.fields import FIELD_BOOSTS, FIELDS, parse_plain, stored_length
+from search.sphinx.fields import FIELD_BOOSTS, FIELDS, stored_length
 from search.sphinx.sphinxql import Connections, agents_in, health_of, to_match
 
 #: Candidates fetched for a relevance page: at least this many, and this many times the page's end.
@@ -57,7 +57,7 @@ FACET_GROUPS = 10000
 TERMS_FILE = "terms.sqlite"
 DEFAULT_CACHE_SIZE = 512
 _IMPOSSIBLE_SOURCE = 0xFFFFFFFF  # no source has it: a filter of unknown sources keeps nothing
-_COLUMNS = "id, ord, article, source, month, date, terms, doc"
+_COLUMNS = "id, ord, article, source, month, date, terms"
 
 
 def candidate_ranker() -> str:
@@ -196,7 +196,7 @@ class SphinxGeneration:
         matched_any = bool(results[-1]) if filtered else total > 0
         if any(r[0] == "warning" and "max_query_time" in str(r[1]) for r in results[1]):
             deadline.hit = True
-        view = Candidates(self, rows)
+        view = Candidates(self, rows, list(missing))
         sources = {self.sources[self.source_of[k]]: int(n) for k, n in results[2] if k in self.source_of}
         months = {self.months[self.month_of[k]]: int(n) for k, n in results[3] if k in self.month_of}
         facets = {
@@ -208,7 +208,7 @@ class SphinxGeneration:
             return self._article_matches(match, request, [view.article_number(d) for d in docs])
 
         return Stage(view, np.ones(len(rows), dtype=bool), total, matched_any, lambda: facets, article_matches,
-                     missing)
+                     view.missing)
 
     def _empty(self, request: SearchRequest) -> Stage:
         """The first stage of a plan that matches nothing."""
@@ -297,10 +297,23 @@ class SphinxGeneration:
 
     def stored(self, docnum: int) -> dict:
         """Return a paragraph's stored fields by its cluster id."""
-        rows = self._batch([f"SELECT doc FROM {self.index} WHERE id = {int(docnum)}"])[0]
-        if not rows:
-            raise IndexUnavailable(f"paragraph {docnum} is not in generation {self.name}")
-        return json.loads(rows[0][0])
+        found = self.stored_many([docnum])[0]
+        if found is None:
+            raise IndexUnavailable(f"paragraph {docnum} cannot be read from generation {self.name} now")
+        return found
+
+    def stored_many(self, docnums: list[int], missing: list[str] | None = None) -> list[dict | None]:
+        """Return paragraphs' stored fields by their cluster ids, in one query; None for one whose shard does
+        not answer (named in ``missing``)."""
+        if not docnums:
+            return []
+        ids = ", ".join(str(int(d)) for d in docnums)
+        results = self._batch([f"SELECT id, doc FROM {self.index} WHERE id IN ({ids}) LIMIT {len(docnums)} "
+                               f"OPTION max_matches={len(docnums)}", "SHOW META"])
+        found = {int(i): doc for i, doc in results[0]}
+        if missing is not None:
+            missing.extend(name for name in self._missing(results[1]) if name not in missing)
+        return [json.loads(found[int(d)]) if int(d) in found else None for d in docnums]
 
     def health(self) -> dict[str, object]:
         """Return what /healthz says of this backend: the cluster's shards and whether each answers."""
@@ -353,8 +366,9 @@ class Candidates:
     """The candidates of one search as a small :class:`search.backend.Backend` (docnums 0 .. n-1): their
     terms, positions and lengths from the rows, every statistic from the whole generation."""
 
-    def __init__(self, generation: SphinxGeneration, rows: list[tuple]) -> None:
+    def __init__(self, generation: SphinxGeneration, rows: list[tuple], missing: list[str] | None = None) -> None:
         self.generation = generation
+        self.missing = missing if missing is not None else []  # shards that did not answer, shared with the stage
         self.name, self.meta = generation.name, generation.meta
         self.results, self.expansions = generation.results, generation.expansions
         self.ids = [int(r[0]) for r in rows]
@@ -363,10 +377,12 @@ class Candidates:
         if generation.vectors is not None and rows:
             self.vectors = np.asarray(generation.vectors[np.array([int(r[1]) for r in rows], dtype=np.int64)])
         self._articles = np.array([int(r[2]) for r in rows], dtype=np.int64)
-        self._stored = [r[7] for r in rows]
-        self._plain = [r[6] for r in rows]
-        self._parsed: list[dict] | None = None
-        self._postings: dict[str, dict[str, tuple[np.ndarray, np.ndarray, list]]] = {}
+        #: each candidate's fields, one line of space-separated terms each (FIELDS order), split when read
+        self._lines = [r[6].split("\n") for r in rows]
+        self._tokens: dict[tuple[int, int], list[str]] = {}
+        self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, list[list[int]]]] = {}
+        self._lengths: dict[str, np.ndarray] = {}
+        self._docs: dict[int, dict] = {}  # stored fields read so far, by docnum
         _, local = np.unique(self._articles, return_inverse=True)
         self.columns = Columns(
             source_ids=np.array([generation.source_of.get(int(r[3]), UNKNOWN) for r in rows], dtype=np.int32),
@@ -387,24 +403,41 @@ class Candidates:
         """Return a candidate's article number on the shards."""
         return int(self._articles[docnum])
 
-    def _field(self, field: str) -> dict[str, tuple[np.ndarray, np.ndarray, list]]:
-        """Return a field's postings over the candidates: term -> (docnums, weights, positions), built once."""
-        if field not in self._postings:
-            if self._parsed is None:
-                self._parsed = [parse_plain(p) for p in self._plain]
-            gathered: dict[str, tuple[list, list, list]] = {}
-            for doc, parsed in enumerate(self._parsed):
-                for term, places in parsed[field].items():
-                    docs, freqs, where = gathered.setdefault(term, ([], [], []))
-                    docs.append(doc)
-                    freqs.append(len(places))
-                    where.append(np.array(places, dtype=np.int64))
-            boost = np.float32(FIELD_BOOSTS[field])
-            self._postings[field] = {
-                term: (np.array(d, dtype=np.int64), (np.array(f, dtype=np.float32) * boost).astype(np.float64), w)
-                for term, (d, f, w) in gathered.items()
-            }
-        return self._postings[field]
+    def _split(self, doc: int, field: int) -> list[str]:
+        """Return a candidate's terms of a field, one per position ('' where none), split once."""
+        key = (doc, field)
+        tokens = self._tokens.get(key)
+        if tokens is None:
+            tokens = self._tokens[key] = self._lines[doc][field].split(" ")
+        return tokens
+
+    def _term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
+        """Return a term's postings over the candidates: docnums, weights (tf x field boost) and positions,
+        read term by term (a substring test first, so only the lines holding it are split)."""
+        key = (field, text)
+        found = self._postings.get(key)
+        if found is None:
+            index = FIELDS.index(field)
+            docs, freqs, where = [], [], []
+            for doc, lines in enumerate(self._lines):
+                if text in lines[index]:
+                    places = [i for i, t in enumerate(self._split(doc, index)) if t == text]
+                    if places:
+                        docs.append(doc)
+                        freqs.append(len(places))
+                        where.append(places)
+            weights = (np.array(freqs, dtype=np.float32) * np.float32(FIELD_BOOSTS[field])).astype(np.float64)
+            found = self._postings[key] = (np.array(docs, dtype=np.int64), weights, where)
+        return found
+
+    def _expand(self, field: str, prefix: str) -> list[str]:
+        """Return the candidates' terms of a field that start with ``prefix``."""
+        index = FIELDS.index(field)
+        found: set[str] = set()
+        for doc, lines in enumerate(self._lines):
+            if prefix in lines[index]:
+                found.update(t for t in self._split(doc, index) if t.startswith(prefix))
+        return sorted(found)
 
     # -- the Backend protocol over the candidates ------------------------------------------------
 
@@ -414,17 +447,14 @@ class Candidates:
 
     def term_postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the candidates holding a term and its weights there (term frequency x field boost)."""
-        found = self._field(field).get(text)
-        return (found[0], found[1]) if found else (np.zeros(0, dtype=np.int64), np.zeros(0))
+        docs, weights, _ = self._term(field, text)
+        return docs, weights
 
     def phrase_docs(self, field: str, words: list[str]) -> np.ndarray:
         """Return the candidates holding the words side by side, in order."""
-        postings = self._field(field)
-        if any(w not in postings for w in words):
-            return np.zeros(0, dtype=np.int64)
-        common = postings[words[0]][0]
+        common = self._term(field, words[0])[0]
         for word in words[1:]:
-            common = np.intersect1d(common, postings[word][0])
+            common = np.intersect1d(common, self._term(field, word)[0])
         found = []
         for doc in common.tolist():
             starts = set(self._positions(field, words[0], doc))
@@ -436,11 +466,9 @@ class Candidates:
 
     def _positions(self, field: str, text: str, doc: int) -> list[int]:
         """Return a term's positions in one candidate."""
-        found = self._field(field).get(text)
-        if not found:
-            return []
-        at = int(np.searchsorted(found[0], doc))
-        return found[2][at].tolist() if at < len(found[0]) and found[0][at] == doc else []
+        docs, _, where = self._term(field, text)
+        at = int(np.searchsorted(docs, doc))
+        return where[at] if at < len(docs) and docs[at] == doc else []
 
     def positions_at(self, field: str, text: str, docs: np.ndarray) -> list[np.ndarray]:
         """Return a term's positions in each of the given candidates."""
@@ -448,13 +476,11 @@ class Candidates:
 
     def field_lengths(self, field: str) -> np.ndarray:
         """Return each candidate's length in a field, quantized as Whoosh stores it."""
-        key = ("lengths", field)
-        if key not in self._postings:
-            if self._parsed is None:
-                self._parsed = [parse_plain(p) for p in self._plain]
-            lengths = [stored_length(sum(len(v) for v in parsed[field].values())) for parsed in self._parsed]
-            self._postings[key] = np.array(lengths, dtype=np.float64)  # type: ignore[assignment]
-        return self._postings[key]  # type: ignore[return-value]
+        if field not in self._lengths:
+            index = FIELDS.index(field)  # split() without a separator drops the empty positions
+            lengths = [stored_length(len(lines[index].split())) for lines in self._lines]
+            self._lengths[field] = np.array(lengths, dtype=np.float64)
+        return self._lengths[field]
 
     def avg_field_length(self, field: str) -> float:
         """Return the generation's average length of a field."""
@@ -504,7 +530,7 @@ class Candidates:
                 mask[doc], scores[doc] = _matches_leaf(self, node, doc), score
             return mask, scores
         if isinstance(node, Prefix):  # Whoosh ORs a prefix's terms: their BM25F scores add up
-            expanded = [Term(node.field, t) for t in self._field(node.field) if t.startswith(node.text)]
+            expanded = [Term(node.field, t) for t in self._expand(node.field, node.text)]
             if not expanded:
                 return np.zeros(size, dtype=bool), np.zeros(size)
             return self._score(AnyOf(tuple(expanded), boost=node.boost))
@@ -531,8 +557,20 @@ class Candidates:
         return np.zeros(size, dtype=bool), np.zeros(size)
 
     def stored(self, docnum: int) -> dict:
-        """Return a candidate's stored fields."""
-        return json.loads(self._stored[docnum])
+        """Return a candidate's stored fields (IndexUnavailable when its shard stopped answering)."""
+        found = self.stored_many([docnum])[0]
+        if found is None:
+            raise IndexUnavailable(f"a shard of generation {self.name} stopped answering")
+        return found
+
+    def stored_many(self, docnums: list[int]) -> list[dict | None]:
+        """Return several candidates' stored fields, read from the cluster in one query (None for one whose
+        shard stopped answering since the first stage: that shard is added to ``missing``)."""
+        wanted = [d for d in dict.fromkeys(docnums) if d not in self._docs]
+        if wanted:
+            read = self.generation.stored_many([self.ids[d] for d in wanted], self.missing)
+            self._docs.update((d, doc) for d, doc in zip(wanted, read, strict=True) if doc is not None)
+        return [self._docs.get(d) for d in docnums]
 
     def article(self, article_id: str) -> list[tuple[int, dict]]:
         """Return an article's paragraphs (from the whole generation)."""

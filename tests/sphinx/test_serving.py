@@ -192,8 +192,10 @@ def test_a_shard_killed_under_load_through_gunicorn(own_cluster) -> None:
             done.set()
             for client in clients:
                 client.join()
-    assert answers and all(status == 200 for _, status, *_ in answers)
+    assert answers and [a for a in answers if a[1] != 200] == []
     partial = [a for a in answers if a[2]]
-    assert partial and all(missing == ("shard1",) and 0 < total < full for _, _, _, missing, total in partial)
+    # (a search whose first stage ran just before the kill counts everything, and lacks only hits)
+    assert partial and all(missing == ("shard1",) and 0 < total <= full for _, _, _, missing, total in partial)
+    assert any(total < full for *_, total in partial)
     late = [a for a in answers if a[0] > restarted + 5]
     assert late and all(not a[2] and a[4] == full for a in late)
