@@ -7,5 +7,6 @@ the date filter and date sorts, the first-stage candidates); Fahras ranks those 
 BM25F and corpus-wide statistics, and makes the snippets. Roles: ``cluster`` (the cluster's addresses,
 and a local cluster of searchd processes for development and tests), ``fields`` (analyzed terms as the
 shards index them), ``sphinxql`` (connections, the plan as ``MATCH()``), ``indexing`` (filling a
-generation slot, then switching to it), ``generation`` (the backend), ``store`` (the live generation).
+generation slot, then switching to it), ``generation`` (the backend and its first stage),
+``candidates`` (a search's candidates, ranked by Fahras), ``store`` (the live generation).
 """
