@@ -145,6 +145,9 @@ index {name} {{
     rt_attr_uint = source
     rt_attr_uint = month
     rt_attr_uint = date
+    rt_attr_uint = len_text
+    rt_attr_uint = len_exact
+    rt_attr_uint = len_title
     rt_attr_string = terms
     rt_attr_string = doc
     rt_mem_limit = 256M
@@ -155,6 +158,7 @@ index {name} {{
     charset_table = {charset}
     stopwords = {stopwords}
     stopword_step = 1
+    index_field_lengths = 1
 }}
 """
 

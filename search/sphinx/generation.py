@@ -41,6 +41,7 @@ from search.plan import (
 )
 from search.query.build import BM25_B, BM25_K1
 from search.query.request import SearchRequest
+from search.rank.bm25 import MIN_SCORED_LENGTH
 from search.rank.pages import ARTICLE_SPREAD
 from search.rank.rerank import COVERAGE_CANDIDATES
 from search.results.facets import DateFacet, SourceFacet
@@ -60,10 +61,34 @@ _IMPOSSIBLE_SOURCE = 0xFFFFFFFF  # no source has it: a filter of unknown sources
 _COLUMNS = "id, ord, article, source, month, date, terms"
 
 
-def candidate_ranker() -> str:
-    """Return the cluster's ranking of candidates: its BM25F over the three fields, weighted as Fahras's."""
-    weights = ", ".join(f"{f}={round(FIELD_BOOSTS[f] * 10)}" for f in FIELDS)
-    return f"expr('10000*bm25f({BM25_K1}, {BM25_B}, {{{weights}}})')"
+#: Each field's number in the candidate ranker (``OPTION field_weights``: ``user_weight`` tells the fields apart).
+FIELD_NUMBERS = {"text": 1, "exact": 2, "title": 3, "every": 4}
+#: How much a field counts in the candidate ranker: the title as the plan's title evidence weighs it.
+RANKED_FIELDS = {"text": 1.0, "exact": 1.0, "title": 2.0 * FIELD_BOOSTS["title"]}
+
+
+def candidate_ranker(average_lengths: dict[str, float]) -> str:
+    """Return the cluster's ranking of candidates: Fahras's BM25F as Sphinx's ranking factors can spell it.
+
+    Per matched field: the query words' summed tf x idf (``tf_idf``, plain idf), saturated with k1 by their
+    mean frequency, normalized by the field's length (an attribute, raised to MIN_SCORED_LENGTH as Fahras
+    floors it) against the corpus average. Sphinx's own ``bm25f`` has no such floor, and ranked scraped
+    fragments of three words first: its top 200 of a one-word search missed most of Fahras's top 10.
+    """
+    parts = []
+    for name, weight in RANKED_FIELDS.items():
+        floor = MIN_SCORED_LENGTH.get(name, 0)
+        length = f"IF(len_{name}<{floor:g},{floor:g},len_{name})" if floor else f"len_{name}"
+        average = max(average_lengths.get(name, 1.0), 1e-3)
+        saturation = f"hit_count/word_count+{BM25_K1}*({1 - BM25_B:g}+{BM25_B}*{length}/{average:.4f})"
+        parts.append(f"IF(user_weight=={FIELD_NUMBERS[name]},{weight:g}*tf_idf*{BM25_K1 + 1:g}/({saturation}),0)")
+    return f"expr('1000*sum({'+'.join(parts)})')"
+
+
+def candidate_options() -> str:
+    """Return the OPTIONs the candidate ranker needs: field numbers and plain idf."""
+    numbers = ", ".join(f"{f}={n}" for f, n in FIELD_NUMBERS.items())
+    return f"field_weights=({numbers}), idf='plain'"
 
 
 @dataclass
@@ -91,6 +116,7 @@ class SphinxGeneration:
         self.source_of = {source_key(s): i for i, s in enumerate(self.sources)}
         self.month_of = {int(m.replace("-", "")): i for i, m in enumerate(self.months)}
         self.lengths: dict[str, float] = self.meta["field_lengths"]
+        self.average_lengths = {f: self.avg_field_length(f) for f in FIELDS}
 
     # -- statistics, from terms.sqlite -------------------------------------------------------------
 
@@ -169,7 +195,8 @@ class SphinxGeneration:
             wanted = max(CANDIDATES, CANDIDATE_FACTOR * limit, COVERAGE_CANDIDATES)
             if by_article:
                 wanted *= ARTICLE_SPREAD
-            options = ", ".join(filter(None, [f"ranker={candidate_ranker()}", f"max_matches={wanted}", timing]))
+            options = ", ".join(filter(None, [f"ranker={candidate_ranker(self.average_lengths)}",
+                                              candidate_options(), f"max_matches={wanted}", timing]))
             add(f"SELECT {_COLUMNS} FROM {{index}} {{where}} ORDER BY WEIGHT() DESC, ord ASC LIMIT {wanted} "
                 f"OPTION {options}", self._where(match, request))
         else:

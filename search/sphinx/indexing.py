@@ -49,7 +49,8 @@ from search.sphinx.sphinxql import Connections
 SPHINX_FORMAT = 1
 #: Paragraphs per INSERT statement.
 INSERT_ROWS = 400
-_INSERT_COLUMNS = "id, text, exact, title, every, ord, article, source, month, date, terms, doc"
+_INSERT_COLUMNS = ("id, text, exact, title, every, ord, article, source, month, date, len_text, len_exact, len_title, "
+                   "terms, doc")
 
 
 def live_slot(index_dir: Path) -> str | None:
@@ -185,7 +186,7 @@ class _SlotWriter:
         return (
             order + 1, analyzed.sphinx_text("text"), analyzed.sphinx_text("exact"), analyzed.sphinx_text("title"),
             EVERY, order, number, source_key(article.source), month, date_number(article.date),
-            analyzed.plain(), json.dumps(doc, ensure_ascii=False),
+            *(analyzed.length(f) for f in FIELDS), analyzed.plain(), json.dumps(doc, ensure_ascii=False),
         )
 
     def _send(self, shard: int) -> None:
