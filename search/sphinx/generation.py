@@ -53,6 +53,8 @@ from search.sphinx.sphinxql import Connections, agents_in, health_of, to_match
 #: Candidates fetched for a relevance page: at least this many, and this many times the page's end.
 CANDIDATES = 200
 CANDIDATE_FACTOR = 4
+#: Candidates also holding the title evidence, fetched beside them (a title word weighs twice a text word).
+TITLED_CANDIDATES = 100
 #: Groups a facet query may return (sources, months).
 FACET_GROUPS = 10000
 TERMS_FILE = "terms.sqlite"
@@ -83,6 +85,15 @@ def candidate_ranker(average_lengths: dict[str, float]) -> str:
         saturation = f"hit_count/word_count+{BM25_K1}*({1 - BM25_B:g}+{BM25_B}*{length}/{average:.4f})"
         parts.append(f"IF(user_weight=={FIELD_NUMBERS[name]},{weight:g}*tf_idf*{BM25_K1 + 1:g}/({saturation}),0)")
     return f"expr('1000*sum({'+'.join(parts)})')"
+
+
+def title_evidence(plan: QueryPlan) -> str | None:
+    """Return the plan's title evidence (the words in the article's title) as a MATCH expression, or None."""
+    if plan.evidence is None:
+        return None
+    parts = plan.evidence.parts if isinstance(plan.evidence, AnyOf) else (plan.evidence,)
+    titles = [f"({m})" for p in parts if isinstance(p, Term) and p.field == "title" and (m := to_match(p))]
+    return "(" + " | ".join(titles) + ")" if titles else None
 
 
 def candidate_options() -> str:
@@ -183,9 +194,10 @@ class SphinxGeneration:
                 return self._empty(request)
         by_article = request.group == "article"
         count = "COUNT(DISTINCT article)" if by_article else "COUNT(*)"
-        statements, args = [], []
+        statements, args, at = [], [], {}
 
-        def add(sql: str, where: tuple[str, list]) -> None:
+        def add(name: str, sql: str, where: tuple[str, list] = ("", [])) -> None:
+            at[name] = len(statements)
             statements.append(sql.replace("{index}", self.index).replace("{where}", where[0]))
             args.extend(where[1])
 
@@ -197,35 +209,46 @@ class SphinxGeneration:
                 wanted *= ARTICLE_SPREAD
             options = ", ".join(filter(None, [f"ranker={candidate_ranker(self.average_lengths)}",
                                               candidate_options(), f"max_matches={wanted}", timing]))
-            add(f"SELECT {_COLUMNS} FROM {{index}} {{where}} ORDER BY WEIGHT() DESC, ord ASC LIMIT {wanted} "
+            add("rows", f"SELECT {_COLUMNS} FROM {{index}} {{where}} ORDER BY WEIGHT() DESC, ord ASC LIMIT {wanted} "
                 f"OPTION {options}", self._where(match, request))
+            titled = title_evidence(plan)
         else:
+            titled = None
             direction = "ASC" if request.effective_sort == "oldest" else "DESC"
             group = "GROUP BY article WITHIN GROUP ORDER BY ord ASC " if by_article else ""
             options = ", ".join(filter(None, ["ranker=none", f"max_matches={max(limit, 1)}", timing]))
-            add(f"SELECT {_COLUMNS} FROM {{index}} {{where}} {group}ORDER BY date {direction}, ord ASC "
+            add("rows", f"SELECT {_COLUMNS} FROM {{index}} {{where}} {group}ORDER BY date {direction}, ord ASC "
                 f"LIMIT {limit} OPTION {options}", self._where(match, request))
-        statements.append("SHOW META")
+        add("meta", "SHOW META")  # of the statement before it: the candidates' total and warnings
+        if titled is not None:  # the best matches also holding the title evidence: re-ranking may lift them
+            options = ", ".join(filter(None, [f"ranker={candidate_ranker(self.average_lengths)}",
+                                              candidate_options(), f"max_matches={TITLED_CANDIDATES}", timing]))
+            add("titled", f"SELECT {_COLUMNS} FROM {{index}} {{where}} ORDER BY WEIGHT() DESC, ord ASC "
+                f"LIMIT {TITLED_CANDIDATES} OPTION {options}", self._where(f"({match}) ({titled})", request))
         grouped = f"OPTION max_matches={FACET_GROUPS}"
-        add(f"SELECT source, {count} AS n FROM {{index}} {{where}} GROUP BY source LIMIT {FACET_GROUPS} {grouped}",
-            self._where(match, request, skip="source"))
-        add(f"SELECT month, {count} AS n FROM {{index}} {{where}} GROUP BY month LIMIT {FACET_GROUPS} {grouped}",
-            self._where(match, request, skip="date"))
+        add("sources", f"SELECT source, {count} AS n FROM {{index}} {{where}} GROUP BY source LIMIT {FACET_GROUPS} "
+            f"{grouped}", self._where(match, request, skip="source"))
+        add("months", f"SELECT month, {count} AS n FROM {{index}} {{where}} GROUP BY month LIMIT {FACET_GROUPS} "
+            f"{grouped}", self._where(match, request, skip="date"))
         if by_article:
-            add(f"SELECT {count} AS n FROM {{index}} {{where}}", self._where(match, request))
+            add("articles", f"SELECT {count} AS n FROM {{index}} {{where}}", self._where(match, request))
         filtered = bool(request.sources or request.date_from or request.date_to)
         if filtered:
-            add("SELECT id FROM {index} {where} LIMIT 1", self._where(match, request, skip="all"))
+            add("any", "SELECT id FROM {index} {where} LIMIT 1", self._where(match, request, skip="all"))
         results = self._batch(statements, args)
-        rows, meta = results[0], dict((r[0], r[1]) for r in results[1] if len(r) >= 2)
-        missing = self._missing(results[1])
-        total = int(results[4][0][0]) if by_article and results[4] else int(meta.get("total_found", 0))
-        matched_any = bool(results[-1]) if filtered else total > 0
-        if any(r[0] == "warning" and "max_query_time" in str(r[1]) for r in results[1]):
+        rows, meta = results[at["rows"]], dict((r[0], r[1]) for r in results[at["meta"]] if len(r) >= 2)
+        if "titled" in at:
+            seen = {r[0] for r in rows}
+            rows = list(rows) + [r for r in results[at["titled"]] if r[0] not in seen]
+        missing = self._missing(results[at["meta"]])
+        total = int(results[at["articles"]][0][0]) if by_article and results[at["articles"]] else int(
+            meta.get("total_found", 0))
+        matched_any = bool(results[at["any"]]) if filtered else total > 0
+        if any(r[0] == "warning" and "max_query_time" in str(r[1]) for r in results[at["meta"]]):
             deadline.hit = True
         view = Candidates(self, rows, list(missing))
-        sources = {self.sources[self.source_of[k]]: int(n) for k, n in results[2] if k in self.source_of}
-        months = {self.months[self.month_of[k]]: int(n) for k, n in results[3] if k in self.month_of}
+        sources = {self.sources[self.source_of[k]]: int(n) for k, n in results[at["sources"]] if k in self.source_of}
+        months = {self.months[self.month_of[k]]: int(n) for k, n in results[at["months"]] if k in self.month_of}
         facets = {
             "source": SourceFacet().counted(sources, self.sources, request),
             "date": DateFacet().counted(months, self.months, request),
