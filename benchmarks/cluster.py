@@ -214,13 +214,12 @@ def run_same(args: argparse.Namespace, queries: Sequence[BenchQuery]) -> bool:
                 for c in mismatches + [c for c in low if c.overlap < 1]]
         args.dump.write_text(json.dumps(dump, ensure_ascii=False, indent=1), "utf-8")
     overall = {mode: results[mode] for mode in MODES}
+    # Two empty answers agree: they count as overlap 1 (|{} & {}| / max(1, 0) would count them as 0, and
+    # 39 of the 60 quoted title phrases of make_queries find nothing on either backend).
     passed = all(c.identical for mode in MODES for c in overall[mode]) and all(
-        sum(c.overlap for c in overall[mode]) / len(overall[mode]) >= 0.9 for mode in MODES)
-    lenient = all(c.identical for mode in MODES for c in overall[mode]) and all(
         sum(1.0 if c.empty else c.overlap for c in overall[mode]) / len(overall[mode]) >= 0.9 for mode in MODES)
-    print(f"Required (all totals and facets identical, mean overlap >= 0.9 in each mode): "
-          f"{'PASS' if passed else 'FAIL'}; counting both-empty answers as overlap 1: "
-          f"{'PASS' if lenient else 'FAIL'}\n", flush=True)
+    print(f"Required (all totals and facets identical, mean overlap >= 0.9 in each mode, two empty answers "
+          f"agreeing): {'PASS' if passed else 'FAIL'}\n", flush=True)
     return passed
 
 
