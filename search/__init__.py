@@ -15,13 +15,8 @@ from search.index.store import IndexHolder
 from search.query.complete import CompletionRequest, complete, parse_completion
 from search.query.request import SearchRequest, parse_limit, parse_request
 from search.results.export import EXPORT_FIELDS, MAX_EXPORT, Export
-from search.sphinx.cluster import ClusterError
+from search.sphinx.cluster import BACKENDS, DEFAULT_CLUSTER, ClusterError
 from search.sphinx.store import SphinxHolder
-
-#: The backends a holder can serve: the embedded Whoosh index (default), or a Sphinx cluster.
-BACKENDS = ("whoosh", "sphinx")
-#: The cluster file a local cluster writes (``fahras cluster up``) and the sphinx backend reads by default.
-DEFAULT_CLUSTER = "var/cluster/cluster.json"
 
 
 def open_holder(backend: str, index_dir: str, cluster_file: str = DEFAULT_CLUSTER,
@@ -32,6 +27,7 @@ def open_holder(backend: str, index_dir: str, cluster_file: str = DEFAULT_CLUSTE
     if backend == "sphinx":
         return SphinxHolder(index_dir, cluster_file, cache_size=cache_size)
     raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+
 
 __all__ = [
     "analyze",

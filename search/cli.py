@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from search import open_holder
 from search.analysis.analyzer import analyze
 from search.engine import search as run_search
 from search.errors import SearchError
@@ -21,11 +22,9 @@ from search.index.indexing import BuildSummary, build_index
 from search.index.store import IndexHolder, open_generation
 from search.query.request import parse_request
 from search.sphinx import cluster as sphinx_cluster
+from search.sphinx.cluster import BACKENDS, DEFAULT_CLUSTER
+from search.sphinx.cluster import DEFAULT_FOLDER as DEFAULT_CLUSTER_DIR
 from search.sphinx.indexing import build_sphinx_index
-
-BACKENDS = ("whoosh", "sphinx")
-DEFAULT_CLUSTER_DIR = "var/cluster"
-DEFAULT_CLUSTER = f"{DEFAULT_CLUSTER_DIR}/{sphinx_cluster.CLUSTER_FILE}"
 
 DEFAULT_INDEX = "var/index"
 DEFAULT_CORPUS = "seeds"
@@ -64,36 +63,26 @@ def format_summary(summary: BuildSummary) -> str:
 
 def run_reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, semantic: bool = False,
                 backend: str = "whoosh", cluster_file: str = DEFAULT_CLUSTER) -> None:
-    """Re-index with progress bars and print the summary; click-friendly errors."""
-    if backend == "sphinx":
-        with (
-            tqdm(desc="indexing", unit=" articles", disable=None, file=sys.stderr) as bar,
-            tqdm(desc="embedding", unit=" paragraphs", disable=None if semantic else True, file=sys.stderr) as embed,
-        ):
-            try:
-                cluster = sphinx_cluster.load_cluster(cluster_file)
-                summary = build_sphinx_index(paths or (DEFAULT_CORPUS,), index_dir, cluster, strict, bar.update,
-                                             semantic, embed.update)
-            except SearchError as exc:
-                raise click.ClickException(f"{exc.message}; the live index is unchanged") from None
-            except OSError as exc:
-                raise click.ClickException(f"{exc}; the live index is unchanged") from None
-        click.echo(format_summary(summary))
-        click.echo(f"backend      sphinx, slot {summary.slot} on {len(cluster.shards)} shards")
-        return
+    """Re-index (into the index folder, or the cluster's free slot) with progress bars and print the summary;
+    click-friendly errors."""
+    corpus = paths or (DEFAULT_CORPUS,)
     with (
         tqdm(desc="indexing", unit=" articles", disable=None, file=sys.stderr) as bar,
         tqdm(desc="embedding", unit=" paragraphs", disable=None if semantic else True, file=sys.stderr) as embed_bar,
     ):
         try:
-            summary = build_index(
-                paths or (DEFAULT_CORPUS,), index_dir, strict, bar.update, procs, semantic, embed_bar.update
-            )
+            if backend == "sphinx":
+                cluster = sphinx_cluster.load_cluster(cluster_file)
+                summary = build_sphinx_index(corpus, index_dir, cluster, strict, bar.update, semantic, embed_bar.update)
+            else:
+                summary = build_index(corpus, index_dir, strict, bar.update, procs, semantic, embed_bar.update)
         except SearchError as exc:
             raise click.ClickException(f"{exc.message}; the live index is unchanged") from None
         except OSError as exc:
             raise click.ClickException(f"{exc}; the live index is unchanged") from None
     click.echo(format_summary(summary))
+    if summary.slot is not None:
+        click.echo(f"backend      sphinx, slot {summary.slot} on {len(cluster.shards)} shards")
 
 
 index_option = click.option(
@@ -190,12 +179,7 @@ def has_vectors(index_dir: str) -> bool:
 def search_command(query: str, index_dir: str, limit: int, backend: str, cluster_file: str) -> None:
     """Print the top results for QUERY: title, source, date, paragraph."""
     try:
-        if backend == "sphinx":
-            from search.sphinx.store import SphinxHolder
-
-            generation = SphinxHolder(Path(index_dir), cluster_file).get()
-        else:
-            generation = IndexHolder(Path(index_dir)).get()
+        generation = open_holder(backend, index_dir, cluster_file).get()
         result = run_search(generation, parse_request({"q": query, "per_page": str(limit)}))
     except SearchError as exc:
         raise click.ClickException(exc.message) from None

@@ -49,6 +49,8 @@ class BuildSummary:
     removed: list[str] = field(default_factory=list)
     #: what the semantic vectors cost (model, paragraphs, reused, seconds); None when none were asked for
     semantic: dict | None = None
+    #: the cluster's generation slot it filled (a Sphinx re-index); None for an embedded index
+    slot: str | None = None
 
     @property
     def paragraphs_per_second(self) -> float:

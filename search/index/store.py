@@ -4,7 +4,6 @@ CURRENT changes, so web workers pick up a new generation without a restart."""
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
@@ -18,7 +17,6 @@ from search.index.generations import META, GenerationHolder, generations_dir, is
 from search.index.schema import SCHEMA_VERSION
 from search.rank.semantic import load_vectors
 
-log = logging.getLogger("fahras")
 
 def open_generation(index_dir: Path, name: str, cache_size: int = DEFAULT_CACHE_SIZE) -> Generation:
     """Open a complete generation, checking it is whole and of this schema version."""

@@ -32,6 +32,11 @@ SLOTS = ("a", "b")
 #: The name of a slot's index (the same on the shards and, as a distributed index, on the head).
 INDEX_PREFIX = "fahras_"
 CLUSTER_FILE = "cluster.json"
+#: Where ``fahras cluster up`` puts a local cluster, and the cluster file the sphinx backend reads by default.
+DEFAULT_FOLDER = "var/cluster"
+DEFAULT_CLUSTER = f"{DEFAULT_FOLDER}/{CLUSTER_FILE}"
+#: The backends a holder can serve: the embedded Whoosh index (default), or a Sphinx cluster.
+BACKENDS = ("whoosh", "sphinx")
 #: First port of a local cluster: the head's SphinxQL; shard i listens on BASE + 2i + 2 (SphinxQL) and +3 (API).
 DEFAULT_BASE_PORT = 9306
 #: Seconds a started searchd may take to listen.

@@ -85,20 +85,3 @@ def _slots(positions: dict[str, list[int]]) -> list[str]:
         for place in places:
             slots[place] = term
     return slots
-
-
-def parse_plain(value: str) -> dict[str, dict[str, list[int]]]:
-    """Return each field's term positions from :meth:`Analyzed.plain`'s string.
-
-    >>> parse_plain("صين  شعب\\nالصين في الشعب\\nصين")["text"]
-    {'صين': [0], 'شعب': [2]}
-    """
-    fields: dict[str, dict[str, list[int]]] = {}
-    for name, line in zip(FIELDS, value.split("\n"), strict=True):
-        found: dict[str, list[int]] = {}
-        if line:
-            for place, term in enumerate(line.split(" ")):
-                if term:
-                    found.setdefault(term, []).append(place)
-        fields[name] = found
-    return fields

@@ -114,9 +114,7 @@ def build_sphinx_index(
         switch_current(index_dir, name)
         removed += remove_stale(index_dir, {name, live} if live else {name})
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
-    summary = BuildSummary(name, report, time.perf_counter() - started, size, removed, meta.get("semantic"))
-    summary.slot = meta["slot"]  # type: ignore[attr-defined]
-    return summary
+    return BuildSummary(name, report, time.perf_counter() - started, size, removed, meta.get("semantic"), slot)
 
 
 class _Stats:

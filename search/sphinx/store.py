@@ -49,3 +49,4 @@ class SphinxHolder(GenerationHolder):
         if self._cluster is None:
             self._cluster = load_cluster(self.cluster_file)
         return open_sphinx_generation(self.index_dir, name, self._cluster, self.cache_size)
+
