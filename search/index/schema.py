@@ -6,6 +6,7 @@ from __future__ import annotations
 from whoosh.fields import ID, STORED, TEXT, Schema
 
 from search.analysis.analyzer import arabic_analyzer, exact_analyzer
+from search.rank.bm25 import TITLE_BOOST
 
 #: Bump when the schema or the analyzer changes what is written: a generation built with another
 #: version is refused with a message to re-index. (2: ``paragraph`` stored only, not indexed;
@@ -24,8 +25,6 @@ from search.analysis.analyzer import arabic_analyzer, exact_analyzer
 #: paragraph's article, for results grouped by article; 22: a generation holds its completion table,
 #: completions.tsv, for search-as-you-type.)
 SCHEMA_VERSION = 22
-#: The article title weighs this much against the paragraph text in BM25F.
-TITLE_BOOST = 0.3
 
 
 def build_schema() -> Schema:

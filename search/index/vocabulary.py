@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from search.backend import Completions
+from search.index.completions import load_completions
 from search.query.suggest import MIN_DF
 
 VOCABULARY_FILE = "vocabulary.tsv"
@@ -30,3 +32,24 @@ def load_vocabulary(target: Path) -> tuple[list[str], np.ndarray]:
             words.append(word)
             dfs.append(int(df))
     return words, np.array(dfs, dtype=np.int64)
+
+
+class SavedTables:
+    """The vocabulary and completion table a generation saved in its folder (``path``), loaded when first
+    asked for: shared by the Whoosh and the Sphinx generations, whose dataclasses declare the two fields."""
+
+    path: Path
+    _vocabulary: tuple[list[str], np.ndarray] | None
+    _completions: Completions | None
+
+    def vocabulary(self) -> tuple[list[str], np.ndarray]:
+        """Return the saved vocabulary (words, document frequencies), loaded the first time."""
+        if self._vocabulary is None:
+            self._vocabulary = load_vocabulary(self.path)
+        return self._vocabulary
+
+    def completions(self) -> Completions:
+        """Return the saved completion table, loaded the first time."""
+        if self._completions is None:
+            self._completions = load_completions(self.path)
+        return self._completions

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 #: (benchmarks/fragments.py). Longer paragraphs score as plain BM25F (arcd, whose shortest passage is
 #: longer, ranks the same); titles keep their own lengths.
 MIN_SCORED_LENGTH = {"text": 12.0, "exact": 12.0}
+#: The article title weighs this much against the paragraph text in BM25F (both backends' field boost).
+TITLE_BOOST = 0.3
 
 
 def holding(generation: Backend, fieldname: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

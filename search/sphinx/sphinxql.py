@@ -154,14 +154,10 @@ def _all(parts: list[str | None]) -> str | None:
     return parts[0] if len(parts) == 1 else "(" + " ".join(f"({p})" for p in parts) + ")"
 
 
-@to_match.register
-def _(node: AnyOf) -> str | None:
-    return _any([to_match(p) for p in node.parts])
-
-
-@to_match.register
-def _(node: BestOf) -> str | None:
-    return _any([to_match(p) for p in node.parts])
+@to_match.register(AnyOf)
+@to_match.register(BestOf)
+def _(node: AnyOf | BestOf) -> str | None:
+    return _any([to_match(p) for p in node.parts])  # a best-of scores differently, but matches as an any-of
 
 
 @to_match.register
