@@ -26,21 +26,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from common import (
-    REPO,
     BenchQuery,
     default_corpus,
     make_queries,
@@ -51,7 +45,7 @@ from common import (
     table,
     write_jsonl,
 )
-from speed import KINDS, WRK_SCRIPT, _children, _rss_mb, measure_build
+from speed import KINDS, _rss_mb, gunicorn_run, measure_build
 
 from search.engine import search
 from search.index.generations import current_generation, generations_dir
@@ -272,56 +266,6 @@ def time_interleaved(backends: Sequence[Backend], queries: Sequence[BenchQuery])
             backend.times["all"].append(took)
 
 
-def gunicorn_load(env: dict[str, str], queries: Sequence[BenchQuery], seconds: int, connections: int,
-                  port: int, after: Callable[[], dict] | None = None) -> dict:
-    """Serve with gunicorn.conf.py and these FAHRAS_* settings, load it with wrk (as speed.gunicorn_run does);
-    return throughput, latency, each worker's RSS after the load and what ``after`` measured then."""
-    wrk = shutil.which("wrk")
-    if not wrk:
-        raise SystemExit("wrk is missing: run `apt-get install -y wrk`")
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    log = tempfile.NamedTemporaryFile(prefix="fahras-gunicorn-", suffix=".log", delete=False)
-    server = subprocess.Popen(
-        [str(gunicorn), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
-         "--error-logfile", log.name],
-        cwd=REPO, env={"PATH": "/usr/bin:/bin", **env},
-    )
-    base = f"http://127.0.0.1:{port}"
-    script = None
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=5).read()
-                break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError(f"gunicorn did not answer /healthz on {base}; see {log.name}")
-        paths = ",".join(
-            json.dumps("/api/search?" + urllib.parse.urlencode(q.params(), doseq=True)) for q in queries
-        )
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-            handle.write(WRK_SCRIPT % paths)
-            script = handle.name
-        out = subprocess.run(
-            [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script, base],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        line = next(line for line in out.splitlines() if line.startswith("RESULT"))
-        requests, errors, duration, p50, p95, p99 = line.split()[1:]
-        return {
-            "requests": int(requests), "errors": int(errors), "rps": int(requests) / (int(duration) / 1e6),
-            "p50": float(p50), "p95": float(p95), "p99": float(p99),
-            "workers": [(pid, _rss_mb(pid)) for pid in _children(server.pid)],
-            "after": after() if after else {},
-        }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if script:
-            os.unlink(script)
-
-
 def searchd_rss(folder: Path) -> dict[str, tuple[int | None, float]]:
     """Return (pid, VmRSS MB) of each member's searchd (the process its searchd.pid names)."""
     members = sorted(p.name for p in folder.glob("shard*") if p.is_dir()) + ["head"]
@@ -364,8 +308,8 @@ def run_scale(args: argparse.Namespace, articles: list, queries: Sequence[BenchQ
         for n, backend in enumerate(backends):
             print(f"[{label}] gunicorn + wrk on {backend.name} ...", flush=True)
             after = (lambda f=backend.cluster: searchd_rss(f)) if backend.cluster else None
-            loads[backend.name] = gunicorn_load(backend.env, load, args.seconds, args.connections,
-                                                args.gunicorn_port + 10 * port_slot + n, after)
+            loads[backend.name] = gunicorn_run(backend.index, load, args.seconds, args.connections,
+                                               args.gunicorn_port + 10 * port_slot + n, backend.env, after)
     finally:
         for folder in clusters:
             sc.down(folder, purge=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import os
 import resource
 import shutil
 import sqlite3
@@ -324,20 +325,22 @@ def _children(pid: int) -> list[int]:
     return sorted(found)
 
 
-def gunicorn_run(index: Path, queries: Sequence[BenchQuery], seconds: int, connections: int, port: int) -> dict:
-    """Serve the index with gunicorn.conf.py, load it with wrk, return throughput, latency and worker RSS."""
+def gunicorn_run(index: Path, queries: Sequence[BenchQuery], seconds: int, connections: int, port: int,
+                 env: dict[str, str] | None = None, after: Callable[[], dict] | None = None) -> dict:
+    """Serve the index with gunicorn.conf.py (and these extra FAHRAS_* settings), load it with wrk; return
+    throughput, latency, each worker's RSS after the load and what ``after`` measured then."""
     wrk = shutil.which("wrk")
     if not wrk:
         raise SystemExit("wrk is missing: run `apt-get install -y wrk`")
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    env = {"FAHRAS_INDEX_DIR": str(index), "PATH": "/usr/bin:/bin"}
     log = tempfile.NamedTemporaryFile(prefix="fahras-gunicorn-", suffix=".log", delete=False)
     server = subprocess.Popen(
         [str(gunicorn), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
          "--error-logfile", log.name],
-        cwd=REPO, env=env,
+        cwd=REPO, env={"FAHRAS_INDEX_DIR": str(index), "PATH": "/usr/bin:/bin", **(env or {})},
     )
     base = f"http://127.0.0.1:{port}"
+    script = None
     try:
         for _ in range(100):
             try:
@@ -345,26 +348,31 @@ def gunicorn_run(index: Path, queries: Sequence[BenchQuery], seconds: int, conne
                 break
             except OSError:
                 time.sleep(0.3)
+        else:
+            raise RuntimeError(f"gunicorn did not answer /healthz on {base}; see {log.name}")
         paths = ",".join(
             json.dumps("/api/search?" + urllib.parse.urlencode(q.params(), doseq=True)) for q in queries
         )
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(WRK_SCRIPT % paths)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+            handle.write(WRK_SCRIPT % paths)
+            script = handle.name
         out = subprocess.run(
-            [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script.name, base],
+            [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script, base],
             check=True, capture_output=True, text=True,
         ).stdout
         line = next(line for line in out.splitlines() if line.startswith("RESULT"))
         requests, errors, duration, p50, p95, p99 = line.split()[1:]
-        workers = _children(server.pid)
         return {
             "requests": int(requests), "errors": int(errors), "rps": int(requests) / (int(duration) / 1e6),
             "p50": float(p50), "p95": float(p95), "p99": float(p99),
-            "workers": [(pid, _rss_mb(pid)) for pid in workers],
+            "workers": [(pid, _rss_mb(pid)) for pid in _children(server.pid)],
+            "after": after() if after else {},
         }
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if script:
+            os.unlink(script)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,7 +43,9 @@ from search.sphinx.generation import TERMS_FILE
 from search.sphinx.sphinxql import Connections
 
 #: What a Sphinx generation's files and the shards' schema are; a generation of another format is refused.
-SPHINX_FORMAT = 1
+#: (2: the shards hold each field's length as an attribute, with index_field_lengths, for the candidate ranker;
+#: a cluster made before it must be made again: `fahras cluster down --purge`, `fahras cluster up`.)
+SPHINX_FORMAT = 2
 #: Paragraphs per INSERT statement.
 INSERT_ROWS = 400
 _INSERT_COLUMNS = ("id, text, exact, title, every, ord, article, source, month, date, len_text, len_exact, len_title, "
