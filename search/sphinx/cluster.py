@@ -254,6 +254,15 @@ def _listening(address: str) -> bool:
         return False
 
 
+def _log_tail(member: Path, lines: int = 3) -> str:
+    """Return the last lines of a member's searchd log, as the end of an error message ('' if none)."""
+    try:
+        tail = (member / "searchd.log").read_text(errors="replace").strip().splitlines()[-lines:]
+    except OSError:
+        return ""
+    return f"; its log ends: {' / '.join(tail)}" if tail else ""
+
+
 def start_member(member: Path, address: str) -> None:
     """Start one member's searchd (if not running) and wait until it listens."""
     searchd = shutil.which("searchd")
@@ -267,7 +276,7 @@ def start_member(member: Path, address: str) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while not _listening(address):
         if time.monotonic() > deadline:
-            raise ClusterError(f"searchd of {member.name} does not listen on {address}")
+            raise ClusterError(f"searchd of {member.name} does not listen on {address}{_log_tail(member)}")
         time.sleep(0.05)
 
 

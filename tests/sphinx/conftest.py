@@ -22,10 +22,23 @@ REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
 
 
+def _ephemeral_low() -> int:
+    """Return the first port the kernel hands to outgoing connections (32768 where it does not say)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_base(members: int) -> int:
-    """Return a base port whose next 2 * members ports are free on 127.0.0.1."""
+    """Return a base port whose next 2 * members ports are free on 127.0.0.1, below the ephemeral range.
+
+    A shard killed and restarted must get its port back: inside the ephemeral range an outgoing
+    connection (the load's own clients) can take the port while the shard is down, and hold it in
+    TIME_WAIT for a minute."""
+    top = max(_ephemeral_low() - 2 * members, 12000)
     for _ in range(200):
-        base = random.randrange(20000, 60000, 2)
+        base = random.randrange(10000, top, 2)
         try:
             for port in range(base, base + 2 * members):
                 with socket.socket() as sock:
