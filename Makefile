@@ -17,10 +17,9 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 install: $(BIN)/.installed
 
 # Build the seed index only when there is none yet (or it was built by an older schema and cannot serve),
-# with semantic vectors; where the embedding engine cannot run (a CPU without AVX2), without them.
+# with semantic vectors (the default wherever the embedding model loads).
 index: install
-	@$(BIN)/fahras reindex seeds --index $(INDEX) --if-unusable --semantic \
-		|| $(BIN)/fahras reindex seeds --index $(INDEX) --if-unusable
+	@$(BIN)/fahras reindex seeds --index $(INDEX) --if-unusable
 
 serve: index
 	FAHRAS_INDEX_DIR=$(INDEX) $(BIN)/gunicorn -c gunicorn.conf.py "web:create_app()"

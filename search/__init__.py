@@ -10,10 +10,12 @@ layer uses only the names below.
 from search.analysis.analyzer import analyze, arabic_analyzer, normalize, stem
 from search.engine import SearchResult, export, get_article, index_health, search
 from search.errors import IndexUnavailable, NotFound, QueryError, SearchError
+from search.index.generations import current_generation, generations_dir
 from search.index.indexing import build_index
 from search.index.store import IndexHolder
 from search.query.complete import CompletionRequest, complete, parse_completion
 from search.query.request import SearchRequest, parse_limit, parse_request
+from search.rank import semantic
 from search.results.export import EXPORT_FIELDS, MAX_EXPORT, Export
 from search.sphinx.cluster import BACKENDS, DEFAULT_CLUSTER, ClusterError
 from search.sphinx.store import SphinxHolder
@@ -29,6 +31,15 @@ def open_holder(backend: str, index_dir: str, cluster_file: str = DEFAULT_CLUSTE
     raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
 
 
+def warm_up(holder: IndexHolder | SphinxHolder) -> None:
+    """Load what questions need (the embedding model) before the first one, when the live generation holds
+    paragraph vectors. The generation is not opened here: whether it can serve is for the first request
+    to find out (and log)."""
+    name = current_generation(holder.index_dir)
+    if name is not None and (generations_dir(holder.index_dir) / name / semantic.VECTORS).exists():
+        semantic.warm_up()
+
+
 __all__ = [
     "analyze",
     "arabic_analyzer",
@@ -38,6 +49,7 @@ __all__ = [
     "get_article",
     "index_health",
     "search",
+    "warm_up",
     "export",
     "Export",
     "EXPORT_FIELDS",

@@ -21,6 +21,7 @@ from search.index.generations import current_generation
 from search.index.indexing import BuildSummary, build_index
 from search.index.store import IndexHolder, open_generation
 from search.query.request import parse_request
+from search.rank.semantic import available as semantic_available
 from search.sphinx import cluster as sphinx_cluster
 from search.sphinx.cluster import BACKENDS, DEFAULT_CLUSTER
 from search.sphinx.cluster import DEFAULT_FOLDER as DEFAULT_CLUSTER_DIR
@@ -50,9 +51,11 @@ def format_summary(summary: BuildSummary) -> str:
     semantic = summary.semantic
     if semantic:
         embedded = semantic["paragraphs"] - semantic["reused"]
-        lines.append(f"semantic     {embedded} embedded, {semantic['reused']} reused ({semantic['seconds']:.1f} s)")
+        rate = f", {embedded / semantic['seconds']:.0f} paragraphs/s" if embedded and semantic["seconds"] else ""
+        lines.append(f"semantic     {embedded} embedded, {semantic['reused']} reused "
+                     f"(embedding {semantic['seconds']:.1f} s{rate})")
     else:
-        lines.append("semantic     none (questions ranked by their words only; --semantic)")
+        lines.append("semantic     none (questions ranked by their words only: --no-semantic)")
     lines += [
         f"seconds      {summary.seconds:.1f}",
         f"paragraphs/s {summary.paragraphs_per_second:.0f}",
@@ -61,21 +64,33 @@ def format_summary(summary: BuildSummary) -> str:
     return "\n".join(lines)
 
 
-def run_reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, semantic: bool = False,
+def run_reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, semantic: bool | None = None,
                 backend: str = "whoosh", cluster_file: str = DEFAULT_CLUSTER) -> None:
     """Re-index (into the index folder, or the cluster's free slot) with progress bars and print the summary;
-    click-friendly errors."""
+    click-friendly errors. ``semantic`` None: embed wherever the model loads (say so where it does not)."""
     corpus = paths or (DEFAULT_CORPUS,)
+    if semantic is None:
+        semantic = semantic_available()
+        if not semantic:
+            click.echo("the embedding model cannot be loaded here, so questions will be ranked by their words only "
+                       "(--no-semantic says so and skips this notice)", err=True)
     with (
         tqdm(desc="indexing", unit=" articles", disable=None, file=sys.stderr) as bar,
-        tqdm(desc="embedding", unit=" paragraphs", disable=None if semantic else True, file=sys.stderr) as embed_bar,
+        tqdm(desc="embedding", unit=" paragraphs", disable=None if semantic else True, file=sys.stderr,
+             total=0) as embed_bar,
     ):
+        def embedded(done: int, total: int) -> None:
+            """Move the embedding bar: paragraphs/s and the time left come from its total."""
+            if embed_bar.total != total:
+                embed_bar.reset(total=total)
+            embed_bar.update(done - embed_bar.n)
+
         try:
             if backend == "sphinx":
                 cluster = sphinx_cluster.load_cluster(cluster_file)
-                summary = build_sphinx_index(corpus, index_dir, cluster, strict, bar.update, semantic, embed_bar.update)
+                summary = build_sphinx_index(corpus, index_dir, cluster, strict, bar.update, semantic, embedded)
             else:
-                summary = build_index(corpus, index_dir, strict, bar.update, procs, semantic, embed_bar.update)
+                summary = build_index(corpus, index_dir, strict, bar.update, procs, semantic, embedded)
         except SearchError as exc:
             raise click.ClickException(f"{exc.message}; the live index is unchanged") from None
         except OSError as exc:
@@ -107,9 +122,10 @@ cluster_option = click.option(
 
 
 semantic_option = click.option(
-    "--semantic", is_flag=True,
-    help="Also embed each paragraph to re-rank questions by meaning (about 55 ms a paragraph on 2 cores; "
-         "unchanged paragraphs reuse the live generation's vectors).",
+    "--semantic/--no-semantic", default=None,
+    help="Also embed each paragraph to re-rank questions by meaning (the default wherever the model loads; "
+         "--semantic fails where it does not). About 7 ms a paragraph on 2 cores; unchanged paragraphs reuse "
+         "the live generation's vectors. --no-semantic: words only.",
 )
 
 
@@ -130,7 +146,7 @@ def main() -> None:
 @backend_option
 @cluster_option
 def reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, if_unusable: bool,
-            semantic: bool, backend: str, cluster_file: str) -> None:
+            semantic: bool | None, backend: str, cluster_file: str) -> None:
     """Build a new index generation from PATHS (default: seeds/) and make it live."""
     if backend == "sphinx":
         if if_unusable:
@@ -141,9 +157,9 @@ def reindex(paths: tuple[str, ...], index_dir: str, strict: bool, procs: int, if
         reason = unusable_reason(index_dir)
         if reason is None:
             click.echo(f"{index_dir}: the live generation is readable; nothing to do")
-            if semantic and not has_vectors(index_dir):  # it may be the operator's corpus: never replaced
+            if semantic is not False and not has_vectors(index_dir):  # maybe the operator's corpus: never replaced
                 click.echo(f"{index_dir}: it has no semantic vectors, so questions are ranked by their words; "
-                           "`fahras reindex --semantic PATH ...` adds them", err=True)
+                           "`fahras reindex PATH ...` adds them", err=True)
             return
         click.echo(f"{index_dir}: {reason}; building it", err=True)
     run_reindex(paths, index_dir, strict, procs, semantic)

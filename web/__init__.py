@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from search import open_holder
+from search import open_holder, warm_up
 from web import commands, errors, views
 from web.config import DEFAULTS
 
@@ -27,6 +27,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         str(app.config["BACKEND"]), str(app.config["INDEX_DIR"]), str(app.config["SPHINX"]),
         int(app.config["CACHE_SIZE"]),
     )
+    warm_up(app.extensions["fahras"])
     app.register_blueprint(views.bp)
     errors.init_app(app)
     commands.init_app(app)

