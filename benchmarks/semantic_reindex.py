@@ -52,15 +52,15 @@ def new_articles(fraction: float, folder: Path) -> Path:
     return write_jsonl(fresh, folder, files=1)
 
 
-def worker_memory(index: Path, questions: list[str]) -> tuple[float, float, float]:
-    """Return a gunicorn worker's RSS in MB before its first question, after it, and after the others."""
+def worker_memory(index: Path, questions: list[str]) -> tuple[tuple[float, float], ...]:
+    """Return a gunicorn worker's memory (own, files) in MB before its first question, after it, after the others."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.helpers.server import get_json, gunicorn
 
-    def rss(pid: int) -> float:
-        """Return a process's resident memory in MB."""
+    def rss(pid: int) -> tuple[float, float]:
+        """Return a process's resident memory in MB: its own (anonymous), and pages of mapped files."""
         status = Path(f"/proc/{pid}/status").read_text()
-        return int(re.search(r"VmRSS:\s+(\d+)", status)[1]) / 1024
+        return tuple(int(re.search(rf"{field}:\s+(\d+)", status)[1]) / 1024 for field in ("RssAnon", "RssFile"))
 
     with gunicorn(index, "--workers", "1", env={"FAHRAS_CACHE_SIZE": "0"}) as (port, master):
         workers = [int(p) for p in Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()]
@@ -94,9 +94,10 @@ def main(argv: list[str] | None = None) -> None:
                 ["corpus", "paragraphs", "embedded", "reused", "embedding s", "embedded/s", "re-index s"], rows))
     titles = [a.title for a in scaled(read_articles(corpus), 51 / 31030)]
     before, first, after = worker_memory(args.index, titles)
-    print(table("a gunicorn worker's resident memory (MB)",
-                ["before its first question", "after it", "after 50 more", "growth"],
-                [[before, first, after, after - before]]))
+    print(table("a gunicorn worker's resident memory (MB; own = anonymous, files = mapped index and vectors)",
+                ["memory", "before its first question", "after it", "after 50 more", "growth"],
+                [[kind, before[i], first[i], after[i], after[i] - before[i]]
+                 for i, kind in enumerate(("own", "files"))]))
 
 
 if __name__ == "__main__":
