@@ -34,6 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from pathlib import Path
 
@@ -230,8 +231,16 @@ def _embedded_blocks(blocks: list[list[str]]) -> Iterator[np.ndarray]:
         yield from map(embed_passages, blocks)
         return
     context = multiprocessing.get_context("spawn")  # a forked onnxruntime thread pool can hang
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread_worker) as pool:
-        yield from pool.map(embed_passages, blocks)
+    done = 0
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread_worker) as pool:
+            for vectors in pool.map(embed_passages, blocks):
+                yield vectors
+                done += 1
+        return
+    except BrokenProcessPool as exc:  # e.g. a main module spawn cannot import again (a script read from stdin)
+        log.warning("the embedding processes stopped (%s): the other paragraphs are embedded here", exc)
+    yield from map(embed_passages, blocks[done:])
 
 
 def _one_thread_worker() -> None:

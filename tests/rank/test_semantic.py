@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -173,6 +174,44 @@ def test_each_vector_is_its_own_paragraphs_with_two_writer_processes(tmp_path: P
     generation.close()
 
 
+def test_embedding_processes_give_each_paragraph_its_own_vector(tmp_path: Path, monkeypatch) -> None:
+    """Past PROCESS_MIN paragraphs, one process per core embeds blocks of them: each vector lands on its row."""
+    monkeypatch.setattr(semantic, "PROCESS_MIN", 10)
+    monkeypatch.setattr(semantic, "BATCH", 8)  # 5 blocks dealt to the 2 processes
+    monkeypatch.setenv("FAHRAS_SEMANTIC_THREADS", "2")
+    topics = ["الزراعة", "كرة القدم", "النفط", "الطقس", "التعليم", "الصحة", "السياحة", "الفضاء"]
+    rows = text_rows([(f"a{i:02d}", f"الفقرة رقم {i} عن موضوع {topic} وما قيل فيه") for i, topic in
+                      enumerate(topics * 5)])
+    corpus = tmp_path / "articles.jsonl"
+    corpus.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), "utf-8")
+    build_index([corpus], tmp_path / "index", procs=1, semantic=True)
+    generation = IndexHolder(tmp_path / "index").get()
+    stored = [generation.searcher().stored_fields(doc) for doc in range(len(rows))]
+    fresh = np.vstack([semantic.embed_passages([semantic.passage_text(d["title"], d["text"])]) for d in stored])
+    closeness = np.sum(generation.vectors.astype(np.float32) * fresh, axis=1)
+    assert closeness.min() > 0.99  # the same text (int8 rounding apart); another paragraph's would be far lower
+    assert np.sum(generation.vectors[0].astype(np.float32) * fresh[1]) < closeness.min()
+    generation.close()
+
+
+def test_where_embedding_processes_cannot_start_the_paragraphs_are_embedded_in_the_process(tmp_path: Path) -> None:
+    """A script read from stdin cannot be imported again by a spawned process: the build goes on without them."""
+    script = (
+        "import sys\nfrom search.rank import semantic\nfrom search.index.indexing import build_index\n"
+        "semantic.PROCESS_MIN = 10\nsemantic.BATCH = 8\n"
+        f"summary = build_index([{str(SEEDS)!r}], {str(tmp_path / 'index')!r}, procs=1, semantic=True)\n"
+        "print('embedded', summary.semantic['paragraphs'] - summary.semantic['reused'])\n"
+    )
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, "FAHRAS_SEMANTIC_THREADS": "2"}, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "the embedding processes stopped" in done.stderr
+    generation = IndexHolder(tmp_path / "index").get()
+    assert int(done.stdout.split()[-1]) > 10 and generation.vectors is not None
+    assert np.abs(generation.vectors.astype(np.float32)).sum(axis=1).min() > 0  # no row left empty
+    generation.close()
+
+
 def test_repeated_texts_are_embedded_once(tmp_path: Path) -> None:
     rows = text_rows([("a", "نص يتكرر في مقالين"), ("b", "نص يتكرر في مقالين"), ("c", "نص آخر")])
     with opened_index(tmp_path, rows, semantic=True) as generation:
@@ -253,7 +292,6 @@ def test_by_default_a_reindex_embeds_and_where_the_model_is_missing_it_indexes_w
 def test_the_embedding_bar_shows_paragraphs_a_second_and_the_time_left(tmp_path: Path) -> None:
     """On a terminal, `fahras reindex` draws the embedding bar with its total, rate and remaining time."""
     import fcntl
-    import os
     import pty
     import struct
     import termios
